@@ -1,0 +1,55 @@
+"""amu_causal: Bayesian causal inference for AMU courses and refugees' employment.
+
+The public API. See https://amu-causal.readthedocs.io (or ``docs/``) for the guide.
+"""
+
+from .data import (
+    ATTACHMENT_GROUPS,
+    EVA_CONTROLS,
+    RegisterDataError,
+    RegisterDataWarning,
+    RegisterFileError,
+    UnknownMunicipalityError,
+    attachment_group,
+    drop_incomplete_rows,
+    load_register,
+    municipalities,
+    municipality,
+    read_column_mapping,
+    schema_table,
+    validate_register,
+    write_register,
+)
+from .simulate import (
+    SimulationParameters,
+    Truth,
+    calibration_report,
+    plot_calibration,
+    simulate_register,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ATTACHMENT_GROUPS",
+    "EVA_CONTROLS",
+    "RegisterDataError",
+    "RegisterDataWarning",
+    "RegisterFileError",
+    "SimulationParameters",
+    "Truth",
+    "UnknownMunicipalityError",
+    "__version__",
+    "attachment_group",
+    "calibration_report",
+    "drop_incomplete_rows",
+    "load_register",
+    "municipalities",
+    "municipality",
+    "plot_calibration",
+    "read_column_mapping",
+    "schema_table",
+    "simulate_register",
+    "validate_register",
+    "write_register",
+]

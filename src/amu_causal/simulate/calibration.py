@@ -113,7 +113,8 @@ def eva_regression(df: pd.DataFrame, *, by_attachment: bool = True) -> pd.DataFr
 
 def _row(section, target, published, value, lower, upper, basis) -> dict:
     return {
-        "section": section,
+        "section": section[0],
+        "source": section[1],
         "target": target,
         "published": published,
         "simulated": float(value),
@@ -147,7 +148,8 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
     Returns
     -------
     pandas.DataFrame
-        Columns ``section``, ``target``, ``published`` (as printed),
+        Columns ``section``, ``source`` (table or figure of the EVA note),
+        ``target``, ``published`` (as printed),
         ``simulated``, ``lower``, ``upper`` (the accepted band), ``passed``
         and ``tolerance`` (how the band was set).
 
@@ -185,7 +187,7 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
     rows: list[dict] = []
     amu = data["amu"]
 
-    sec = "Participation (EVA Figure 1)"
+    sec = ("Participation", "EVA Figure 1")
     rows.append(_rate_row(sec, "AMU within two years, all", 0.06, amu.sum(), len(amu)))
     c15 = data["permit_year"] == 2015
     rows.append(_rate_row(sec, "AMU within two years, 2015 cohort", 0.06, amu[c15].sum(),
@@ -199,7 +201,7 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
     rows.append(_row(sec, "Men minus women", "men above women (> 0)", gap, 1e-9, np.inf,
                      "direction only"))
 
-    sec = "Municipalities (EVA Figures 2-3)"
+    sec = ("Municipalities", "EVA Figures 2-3")
     by_muni = data.groupby("municipality", observed=True)["amu"].agg(["sum", "size"])
     by_muni = by_muni[by_muni["size"] >= _MIN_ARRIVALS]
     by_muni["rate"] = by_muni["sum"] / by_muni["size"]
@@ -223,7 +225,7 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
         rows.append(_row(sec, f"{name}", text, rate, band[0] - 2 * se, band[1] + 2 * se,
                          "published band + 2 SE"))
 
-    sec = "Education brought from abroad (EVA Table 1)"
+    sec = ("Education from abroad", "EVA Table 1")
     for year, shares in EDUCATION_BY_YEAR.items():
         in_year = data["permit_year"] == year
         n_year = int(in_year.sum())
@@ -236,7 +238,7 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
             rows.append(_row(sec, f"{year}: {label}", f"{pct}%", value, pct / 100 - tol,
                              pct / 100 + tol, "rounding ±0.5 pp (exact allocation)"))
 
-    sec = "AMU areas (EVA Table 2)"
+    sec = ("AMU areas", "EVA Table 2")
     treated = data.loc[amu == 1, "amu_area"]
     area_shares = treated.value_counts(normalize=True)
     for label in AMU_AREAS:
@@ -247,7 +249,7 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
                          "rounding ±0.5 pp (exact allocation)"))
 
     if include_regression:
-        sec = "Employment two years out (EVA Figure 4)"
+        sec = ("Employment two years out", "EVA Figure 4")
         reg = eva_regression(data).set_index("term")
         none = (data["attachment"] == "none") & (amu == 0)
         rows.append(_rate_row(sec, "Employed, no early employment, no AMU", 0.09,
@@ -295,9 +297,11 @@ def plot_calibration(report: pd.DataFrame, ax=None):
     ax.scatter(100 * (rows["simulated"] - centre), y, c=colours, s=14, zorder=3,
                label="register")
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_yticks(y, [f"{s.split(' (')[0][:14]}: {t}" for s, t in
+    ax.set_yticks(y, [f"{s}: {t}" for s, t in
                       zip(rows["section"], rows["target"], strict=True)], fontsize=6)
-    ax.set_xlabel("register minus published value (percentage points)")
-    ax.set_title("Calibration to the EVA note (direction-only rows not shown)")
+    ax.set_ylim(-1, len(rows))
+    ax.set_xlabel("register minus centre of the published band (percentage points)")
+    ax.set_title("Calibration to the EVA note\n(blue: within band, red: outside; "
+                 "direction-only rows not shown)", fontsize=9)
     ax.legend(loc="lower right", fontsize=7)
     return ax

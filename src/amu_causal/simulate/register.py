@@ -112,7 +112,10 @@ def _months(p_any, mean_share, u_any, u_months):
     any_work = u_any < p_any
     a = mean_share * _MONTHS_CONCENTRATION
     b = (1 - mean_share) * _MONTHS_CONCENTRATION
-    months = 1 + stats.betabinom.ppf(u_months, 23, a, b).astype(int)
+    # inverse CDF on the 24-point support, vectorised (scipy's ppf searches per person)
+    support = np.arange(24)
+    cdf = np.cumsum(stats.betabinom.pmf(support[None, :], 23, a[:, None], b[:, None]), axis=1)
+    months = 1 + np.minimum((cdf < u_months[:, None]).sum(axis=1), 23)
     return np.where(any_work, months, 0)
 
 

@@ -1,0 +1,222 @@
+"""The ``amu-causal`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .data import (
+    RegisterDataError,
+    RegisterFileError,
+    load_register,
+    read_column_mapping,
+    validate_register,
+    write_register,
+)
+from .simulate import calibration_report, plot_calibration, simulate_register
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 2, 64
+
+
+class _Stages:
+    """Stage-by-stage progress on standard error."""
+
+    def __init__(self, total: int, quiet: bool = False):
+        self.total, self.done, self.quiet = total, 0, quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, label: str) -> None:
+        self.done += 1
+        if not self.quiet:
+            elapsed = time.perf_counter() - self.start
+            print(f"[{self.done}/{self.total}] {label}  ({elapsed:5.1f} s)", file=sys.stderr,
+                  flush=True)
+
+
+def _summary(df: pd.DataFrame) -> pd.DataFrame:
+    rows = [
+        ("people", f"{len(df):,}"),
+        ("municipalities", f"{df['municipality'].nunique()}"),
+        ("permit years", f"{df['permit_year'].min()}-{df['permit_year'].max()}"),
+        ("took AMU within two years", f"{df['amu'].mean():.1%}"),
+        ("employed two years out", f"{df['employed_2y'].mean():.1%}"),
+        ("no employment in the first two years", f"{(df['months_employed'] == 0).mean():.1%}"),
+    ]
+    return pd.DataFrame(rows, columns=["quantity", "value"])
+
+
+def _load(args) -> pd.DataFrame:
+    mapping = read_column_mapping(args.columns) if args.columns else {}
+    return load_register(args.data, **mapping)
+
+
+def _cmd_simulate(args) -> int:
+    settings = {"confounding": args.confounding, "effect_scale": args.effect_scale,
+                "post_treatment": args.post_treatment}
+    df, truth = simulate_register(n=args.n, seed=args.seed, **settings)
+    out = write_register(df, args.out)
+    print(f"wrote {len(df):,} synthetic people to {out}")
+    print(f"true ATE {truth.ate:.4f}, ATT {truth.att:.4f} (probability scale)")
+    if args.truth:
+        payload = {
+            "ate": truth.ate, "att": truth.att, "atc": truth.atc,
+            "risk_ratio": truth.risk_ratio, "ate_direct": truth.ate_direct,
+            "by_attachment": truth.by_attachment["ate"].rename(str).to_dict(),
+            "seed": truth.seed, "n": args.n, "parameters": truth.parameters.to_dict(),
+        }
+        payload["parameters"]["cohort_shares"] = {
+            str(k): v for k, v in payload["parameters"]["cohort_shares"].items()
+        }
+        from ._atomic import write_text
+
+        write_text(args.truth, json.dumps(payload, indent=2, default=str))
+        print(f"wrote the truth to {args.truth}")
+    return EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    df = _load(args)
+    print(f"{args.data}: valid register data")
+    print(_summary(df).to_string(index=False, header=False))
+    return EXIT_OK
+
+
+def _cmd_run(args) -> int:
+    from .report import Document
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    synthetic = args.data is None
+    stages = _Stages(total=4 if synthetic else 3, quiet=args.quiet)
+    if synthetic:
+        n = 5_000 if args.quick else args.n
+        df, truth = simulate_register(n=n, seed=args.seed)
+        df = validate_register(df)
+        stages(f"simulated and validated a synthetic register of {n:,} people (seed {args.seed})")
+    else:
+        df = _load(args)
+        stages(f"loaded and validated {args.data} ({len(df):,} people)")
+
+    note = ("Computed on SYNTHETIC data (amu_causal's calibrated register), not on real "
+            "register data." if synthetic else "Computed on the register data given with --data.")
+    doc = Document("amu_causal: AMU courses and refugees' employment", note=note)
+    doc.heading("The register")
+    summary = _summary(df)
+    summary.to_csv(out / "register_summary.csv", index=False)
+    doc.table(summary, "Register summary")
+    if synthetic:
+        doc.text(
+            f"Known truth of this synthetic register: average effect of AMU on employment two "
+            f"years out {truth.ate:.3f} (ATE), {truth.att:.3f} among participants (ATT); "
+            f"{truth.by_attachment.loc['none', 'ate']:.3f} among refugees with no early "
+            "employment."
+        )
+    stages("summarised the register")
+
+    if synthetic:
+        report = calibration_report(df)
+        report.to_csv(out / "calibration.csv", index=False)
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        ax = plot_calibration(report)
+        ax.figure.tight_layout()
+        from ._atomic import atomic_path
+
+        with atomic_path(out / "calibration.png") as tmp:
+            ax.figure.savefig(tmp, dpi=120, format="png", bbox_inches="tight")
+        plt.close(ax.figure)
+        n_pass = int(report["passed"].sum())
+        doc.heading("Calibration to the EVA note")
+        doc.text(f"{n_pass} of {len(report)} published targets are reproduced within tolerance.")
+        shown = report[["section", "source", "target", "published", "simulated", "lower",
+                        "upper", "passed"]]
+        doc.table(shown, "Published figure against the synthetic register")
+        doc.figure("calibration.png", "Register minus published value, with accepted bands")
+        stages(f"calibration report: {n_pass}/{len(report)} targets pass")
+
+    doc.heading("Not yet in this run")
+    doc.text("Estimators, sensitivity analyses and policy scenarios are added to the main "
+             "job as they land; see the documentation for what the package provides.")
+    md, page = doc.write(out)
+    stages(f"wrote {page} and {md}")
+    print(page)
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="amu-causal",
+        description="Causal analysis of AMU courses and refugees' employment two years after "
+        "settlement, on register data or a calibrated synthetic register.",
+    )
+    parser.add_argument("--version", action="version", version=f"amu-causal {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the main analysis and write a report")
+    run.add_argument("--data", type=Path, help="register file (default: synthetic register)")
+    run.add_argument("--columns", type=Path, help="JSON column mapping for --data")
+    run.add_argument("--out", type=Path, default=Path("results"), help="output folder")
+    run.add_argument("--quick", action="store_true", help="small, fast settings")
+    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument("--n", type=int, default=23_125, help="synthetic register size")
+    run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.set_defaults(func=_cmd_run)
+
+    sim = sub.add_parser("simulate", help="write a calibrated synthetic register")
+    sim.add_argument("--n", type=int, default=23_125, help="number of people (default 23,125)")
+    sim.add_argument("--seed", type=int, required=True, help="random seed")
+    sim.add_argument("--out", type=Path, required=True,
+                     help="output file: .parquet, .csv or .dta")
+    sim.add_argument("--confounding", type=float, default=1.0,
+                     help="strength of hidden confounding (0 = none, 1 = default)")
+    sim.add_argument("--effect-scale", type=float, default=1.0,
+                     help="multiplies the true AMU effect (0 = no effect)")
+    sim.add_argument("--post-treatment", action="store_true",
+                     help="let AMU raise months employed (post-treatment attachment)")
+    sim.add_argument("--truth", type=Path, help="also write the known truth as JSON")
+    sim.set_defaults(func=_cmd_simulate)
+
+    val = sub.add_parser("validate", help="check a register file against the data contract")
+    val.add_argument("data", type=Path, help="register file (.csv, .parquet, .dta, .sas7bdat)")
+    val.add_argument("--columns", type=Path, help="JSON column mapping")
+    val.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    Exit codes: 0 success, 2 invalid data or unreadable file, 64 bad usage.
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as err:  # argparse exits on --help and on usage errors
+        return EXIT_OK if err.code == 0 else EXIT_USAGE
+    try:
+        return args.func(args)
+    except RegisterDataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except (RegisterFileError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except (ValueError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

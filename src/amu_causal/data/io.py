@@ -143,6 +143,21 @@ def _apply_mapping(df: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame
     return df.rename(columns=dict(columns))
 
 
+def _blank_text_to_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """SAS and Stata store missing text as blanks: read blanks as missing."""
+    text_columns = [c for c in df.columns
+                    if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
+    if not text_columns:
+        return df
+    df = df.copy()
+    for column in text_columns:
+        values = df[column]
+        blank = values.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        if blank.any():
+            df[column] = values.where(~blank, np.nan)
+    return df
+
+
 def _code_key(value) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
@@ -191,7 +206,8 @@ def load_register(
     recode : mapping, optional
         Codes mapped to contract labels per canonical column, e.g.
         ``{"sex": {1: "male", 2: "female"}}``. Unlisted codes are left as they
-        are (and reported by validation if not allowed).
+        are (and reported by validation if not allowed). Blank text values
+        (how SAS and Stata store missing text) are read as missing.
     drop_incomplete : bool, default False
         Drop rows with missing values in contract columns (see
         :func:`drop_incomplete_rows`), with a warning that says how many and
@@ -220,7 +236,7 @@ def load_register(
     >>> import tempfile, pathlib, amu_causal as ac
     >>> df, _ = ac.simulate_register(n=300, seed=1)
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "cohort.parquet"
-    >>> ac.write_register(df.rename(columns={"sex": "KOEN"}), path)
+    >>> _ = ac.write_register(df.rename(columns={"sex": "KOEN"}), path)
     >>> ac.load_register(path, columns={"KOEN": "sex"})["sex"].iloc[0] in {"male", "female"}
     True
     """
@@ -242,6 +258,7 @@ def load_register(
             f"cannot read {str(path)!r} as {path.suffix} ({type(err).__name__}: {err}). "
             "Check that the file is complete and of the type its suffix says."
         ) from err
+    df = _blank_text_to_missing(df)
     if columns:
         df = _apply_mapping(df, columns)
     if recode:

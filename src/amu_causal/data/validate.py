@@ -103,7 +103,7 @@ def _as_category(df: pd.DataFrame, spec: ColumnSpec, problems: list[Problem],
     if not good:
         return None
     dtype = spec.dtype
-    if dtype == "category":
+    if isinstance(dtype, str):  # free labels
         return labels.astype(object).where(~missing, np.nan).astype("category")
     return pd.Series(pd.Categorical(labels.astype(object).where(~missing, np.nan),
                                     dtype=dtype), index=df.index, name=spec.name)

@@ -74,6 +74,14 @@ class SimulationParameters:
         labour-market intercept.
     cohort_shares : mapping of int to float
         Share of each permit year 2010-2015 in the population.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> strong = ac.SimulationParameters(confounding=2.0, effect_scale=0.5)
+    >>> df, truth = ac.simulate_register(n=1_000, seed=1, params=strong)
+    >>> truth.parameters.confounding
+    2.0
     """
 
     effect_logit: MappingProxyType = field(

@@ -14,7 +14,7 @@ def test_simulate_then_validate(tmp_path, capsys):
     assert main(["simulate", "--n", "3000", "--seed", "1", "--out", str(out),
                  "--truth", str(truth)]) == 0
     df = pd.read_parquet(out)
-    expected, t = ac.simulate_register(n=3_000, seed=1)
+    _, t = ac.simulate_register(n=3_000, seed=1)
     assert len(df) == 3_000
     assert json.loads(truth.read_text())["ate"] == t.ate
     assert main(["validate", str(out)]) == 0

@@ -125,7 +125,7 @@ def test_semicolon_csv(tmp_path, register):
 def test_unsupported_suffix(tmp_path):
     path = tmp_path / "cohort.xlsx"
     path.write_bytes(b"not really")
-    with pytest.raises(ac.RegisterFileError, match="not supported.*Supported: .csv"):
+    with pytest.raises(ac.RegisterFileError, match=r"not supported.*Supported: \.csv"):
         ac.load_register(path)
 
 

@@ -36,7 +36,7 @@ def test_unknown_municipality(key):
 
 
 def test_unknown_name_suggests_close_names():
-    with pytest.raises(ac.UnknownMunicipalityError, match="Did you mean.*Holstebro"):
+    with pytest.raises(ac.UnknownMunicipalityError, match=r"Did you mean.*Holstebro"):
         ac.municipality("Holstebr")
 
 

@@ -20,6 +20,10 @@ from .data import (
     validate_register,
     write_register,
 )
+from .bayesian import HierarchicalModel
+from .diagnostics import ConvergenceError, ConvergenceWarning
+from .models import Priors
+from .results import CausalResult
 from .simulate import (
     SimulationParameters,
     Truth,
@@ -32,6 +36,11 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ATTACHMENT_GROUPS",
+    "CausalResult",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "HierarchicalModel",
+    "Priors",
     "EVA_CONTROLS",
     "RegisterDataError",
     "RegisterDataWarning",

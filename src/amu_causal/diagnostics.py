@@ -1,0 +1,171 @@
+"""MCMC diagnostics in plain words: R-hat, ESS, divergences, E-BFMI."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "Thresholds",
+    "check_convergence",
+    "mcmc_diagnostics",
+]
+
+
+class ConvergenceWarning(UserWarning):
+    """The sampler's output fails a convergence check; estimates may be unreliable."""
+
+
+class ConvergenceError(RuntimeError):
+    """Raised instead of :class:`ConvergenceWarning` when a fit is run with ``strict=True``."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits used by :func:`check_convergence` (Vehtari et al. 2021).
+
+    Parameters
+    ----------
+    r_hat : float, default 1.01
+        Largest acceptable rank-normalised split R-hat.
+    ess : float, default 400
+        Smallest acceptable bulk and tail effective sample size.
+    ebfmi : float, default 0.3
+        Smallest acceptable energy Bayesian fraction of missing information
+        per chain.
+
+    Examples
+    --------
+    >>> from amu_causal.diagnostics import Thresholds
+    >>> Thresholds().r_hat
+    1.01
+    """
+
+    r_hat: float = 1.01
+    ess: float = 400.0
+    ebfmi: float = 0.3
+
+
+def mcmc_diagnostics(idata, var_names: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Per-parameter convergence statistics and sampler-level checks.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        With ``posterior`` and ``sample_stats`` groups.
+    var_names : list of str
+        Posterior variables to check (every scalar element is a row).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``parameter``, ``r_hat``, ``ess_bulk``, ``ess_tail``.
+    sampler : dict
+        ``divergences`` (count), ``draws`` (total kept draws), ``ebfmi``
+        (list, one per chain), ``max_tree_depth_hits`` (count).
+
+    Examples
+    --------
+    >>> import numpy as np, arviz as az
+    >>> from amu_causal.diagnostics import mcmc_diagnostics
+    >>> rng = np.random.default_rng(0)
+    >>> idata = az.from_dict(posterior={"x": rng.normal(size=(2, 500))},
+    ...                      sample_stats={"diverging": np.zeros((2, 500), bool),
+    ...                                    "energy": rng.normal(size=(2, 500))})
+    >>> table, sampler = mcmc_diagnostics(idata, ["x"])
+    >>> round(float(table["r_hat"].iloc[0]), 2), sampler["divergences"]
+    (1.0, 0)
+    """
+    import arviz as az
+
+    summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
+    table = pd.DataFrame(
+        {
+            "parameter": summary.index.astype(str),
+            "r_hat": summary["r_hat"].to_numpy(dtype=float),
+            "ess_bulk": summary["ess_bulk"].to_numpy(dtype=float),
+            "ess_tail": summary["ess_tail"].to_numpy(dtype=float),
+        }
+    )
+    stats = idata.sample_stats
+    divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
+    draws = int(np.prod([stats.sizes[d] for d in ("chain", "draw")]))
+    ebfmi = [float(x) for x in np.atleast_1d(az.bfmi(idata))] if "energy" in stats else []
+    hits = 0
+    for name in ("maxdepth_reached", "reached_max_treedepth"):
+        if name in stats:
+            hits = int(stats[name].sum())
+    return table, {"divergences": divergences, "draws": draws, "ebfmi": ebfmi,
+                   "max_tree_depth_hits": hits}
+
+
+def check_convergence(table: pd.DataFrame, sampler: dict, thresholds: Thresholds | None = None,
+                      *, strict: bool = False) -> list[str]:
+    """Plain-words problems with a fit; warn (or raise) if there are any.
+
+    Parameters
+    ----------
+    table, sampler
+        The output of :func:`mcmc_diagnostics`.
+    thresholds : Thresholds, optional
+        Limits; the defaults follow Vehtari et al. (2021).
+    strict : bool, default False
+        Raise :class:`ConvergenceError` instead of warning.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem, each with the number and what to try.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.diagnostics import check_convergence
+    >>> table = pd.DataFrame({"parameter": ["x"], "r_hat": [1.0], "ess_bulk": [900.0],
+    ...                       "ess_tail": [800.0]})
+    >>> check_convergence(table, {"divergences": 0, "draws": 2000, "ebfmi": [0.9]})
+    []
+    """
+    limits = thresholds or Thresholds()
+    problems = []
+    if sampler.get("divergences", 0):
+        problems.append(
+            f"{sampler['divergences']} of {sampler['draws']} draws ended in a divergence: the "
+            "posterior may be biased. Try target_accept=0.95, or check the data for "
+            "municipalities with very few people."
+        )
+    worst = table.loc[table["r_hat"].idxmax()] if len(table) else None
+    if worst is not None and not worst["r_hat"] <= limits.r_hat:
+        n_bad = int((~(table["r_hat"] <= limits.r_hat)).sum())
+        problems.append(
+            f"R-hat is {worst['r_hat']:.3f} for {worst['parameter']} ({n_bad} parameter(s) "
+            f"above {limits.r_hat}): the chains disagree. Run more tuning and draws "
+            "(tune=2000, draws=2000) or more chains."
+        )
+    for kind in ("ess_bulk", "ess_tail"):
+        low = table[~(table[kind] >= limits.ess)]
+        if len(low):
+            worst = low.loc[low[kind].idxmin()]
+            problems.append(
+                f"{kind.replace('_', ' ')} effective sample size is {worst[kind]:.0f} for "
+                f"{worst['parameter']} ({len(low)} parameter(s) below {limits.ess:.0f}): "
+                "intervals are imprecise. Run more draws."
+            )
+    low_bfmi = [b for b in sampler.get("ebfmi", []) if b < limits.ebfmi]
+    if low_bfmi:
+        problems.append(
+            f"E-BFMI is {min(low_bfmi):.2f} in {len(low_bfmi)} chain(s) (below "
+            f"{limits.ebfmi}): the sampler explores the energy distribution poorly. "
+            "Consider stronger priors on the municipality SDs."
+        )
+    if problems:
+        message = "MCMC diagnostics: " + " ".join(problems)
+        if strict:
+            raise ConvergenceError(message)
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    return problems

@@ -1,0 +1,245 @@
+"""The one result type every estimator returns, and the comparison across estimators."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EFFECT_COLUMNS", "CausalResult", "ResultUnavailableError"]
+
+#: Columns of every ``effects()`` table, in order.
+EFFECT_COLUMNS = ("estimator", "estimand", "estimate", "std_error", "ci_lower", "ci_upper",
+                  "level", "p_positive")
+
+
+class ResultUnavailableError(LookupError):
+    """A table or quantity the estimator behind a result does not provide."""
+
+
+@dataclass
+class CausalResult:
+    """Estimates of the effect of AMU on employment, from any estimator.
+
+    Parameters
+    ----------
+    estimator : str
+        Name of the estimator (``HierarchicalModel``, ``OLSFixedEffects``,
+        ``DML[irm]``, ...).
+    effects_table : pandas.DataFrame
+        One row per estimand with :data:`EFFECT_COLUMNS`.
+    n : int
+        Number of people used.
+    settings : dict
+        The estimator's settings (for the record).
+    diagnostics_table : pandas.DataFrame, optional
+        Convergence statistics (Bayesian) or fit statistics.
+    sampler : dict
+        Sampler-level checks (divergences, E-BFMI), if any.
+    problems : list of str
+        Plain-words warnings raised during the fit.
+    tables : dict of str to pandas.DataFrame
+        Further tables (``municipality_effects``, ``participation``,
+        ``parameters``).
+    idata : arviz.InferenceData, optional
+        Posterior draws and sampler statistics (Bayesian estimators).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.results import CausalResult
+    >>> table = pd.DataFrame({"estimator": ["x"], "estimand": ["ATE"], "estimate": [0.05],
+    ...                       "std_error": [0.01], "ci_lower": [0.03], "ci_upper": [0.07],
+    ...                       "level": [0.95], "p_positive": [float("nan")]})
+    >>> CausalResult("x", table, n=100).effects()["estimate"].iloc[0]
+    np.float64(0.05)
+    """
+
+    estimator: str
+    effects_table: pd.DataFrame
+    n: int
+    settings: dict = field(default_factory=dict)
+    diagnostics_table: pd.DataFrame | None = None
+    sampler: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    idata: object | None = None
+
+    def __post_init__(self):
+        missing = [c for c in EFFECT_COLUMNS if c not in self.effects_table.columns]
+        if missing:
+            raise ValueError(f"effects_table lacks columns {missing}")
+        self.effects_table = self.effects_table[list(EFFECT_COLUMNS)].reset_index(drop=True)
+
+    def effects(self) -> pd.DataFrame:
+        """The estimates: one row per estimand, the same columns for every estimator.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`EFFECT_COLUMNS`; effects on the probability scale (0.05 is
+            five percentage points), the risk ratio ``RR`` as a ratio.
+        """
+        return self.effects_table.copy()
+
+    def estimate(self, estimand: str = "ATE") -> float:
+        """One estimate by name (``ATE``, ``ATT``, ``ATE[attachment=none]``, ...)."""
+        table = self.effects_table.set_index("estimand")
+        if estimand not in table.index:
+            raise ResultUnavailableError(
+                f"{self.estimator} has no estimand {estimand!r}; it has {list(table.index)}"
+            )
+        return float(table.loc[estimand, "estimate"])
+
+    def diagnostics(self) -> pd.DataFrame:
+        """Convergence or fit diagnostics, one row per checked quantity."""
+        if self.diagnostics_table is None:
+            raise ResultUnavailableError(f"{self.estimator} has no diagnostics table")
+        return self.diagnostics_table.copy()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A further table by name (see :attr:`tables`)."""
+        if name not in self.tables:
+            raise ResultUnavailableError(
+                f"{self.estimator} has no {name!r} table; it has {sorted(self.tables)}"
+            )
+        return self.tables[name].copy()
+
+    def municipality_effects(self) -> pd.DataFrame:
+        """Effect of AMU in each municipality, with P(effect > 0) and its rank."""
+        return self.table("municipality_effects")
+
+    def participation_by_municipality(self) -> pd.DataFrame:
+        """Observed and modelled AMU participation in each municipality."""
+        return self.table("participation")
+
+    def summary(self) -> str:
+        """A plain-text summary: estimates, and any warnings."""
+        table = self.effects_table.copy()
+        lines = [f"{self.estimator} (n = {self.n:,})", ""]
+        shown = table[~table["estimand"].str.startswith("ATE[municipality=")]
+        width = max(len(e) for e in shown["estimand"]) if len(shown) else 8
+        level = int(round(100 * float(shown["level"].iloc[0]))) if len(shown) else 95
+        lines.append(f"{'estimand':<{width}}  estimate  std.err  {level}% interval")
+        for row in shown.itertuples():
+            lines.append(
+                f"{row.estimand:<{width}}  {row.estimate:8.4f}  {row.std_error:7.4f}  "
+                f"[{row.ci_lower:.4f}, {row.ci_upper:.4f}]"
+            )
+        if self.problems:
+            lines += ["", "Warnings:"] + [f"- {p}" for p in self.problems]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        try:
+            ate = self.estimate("ATE")
+            return f"CausalResult({self.estimator}, ATE={ate:.4f}, n={self.n:,})"
+        except ResultUnavailableError:
+            return f"CausalResult({self.estimator}, n={self.n:,})"
+
+    # -- saving -----------------------------------------------------------------
+    def save(self, path: str | Path, *, export_safe: bool = True) -> Path:
+        """Save as NetCDF: posterior, estimand draws, tables and settings.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target ``.nc`` file; written atomically.
+        export_safe : bool, default True
+            Drop observed data, constant data, log-likelihoods and any
+            person-level quantity, so the file can leave a research
+            environment. ``False`` keeps everything (for work inside it).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        import arviz as az
+
+        from ._atomic import atomic_path
+
+        idata = self.idata if self.idata is not None else az.InferenceData()
+        groups = {}
+        for group in idata.groups():
+            if export_safe and group in _PERSON_LEVEL_GROUPS:
+                continue
+            groups[group] = getattr(idata, group)
+        out = az.InferenceData(**groups)
+        meta = {
+            "estimator": self.estimator, "n": int(self.n), "settings": self.settings,
+            "sampler": self.sampler, "problems": self.problems, "export_safe": export_safe,
+        }
+        tables = {"effects": self.effects_table, **self.tables}
+        if self.diagnostics_table is not None:
+            tables["diagnostics"] = self.diagnostics_table
+        extra = {f"table_{name}": _frame_to_dataset(frame) for name, frame in tables.items()}
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # arviz warns about custom groups
+            out.add_groups(extra)
+        out.attrs["amu_causal"] = json.dumps(meta, default=str)
+        with atomic_path(path) as tmp:
+            out.to_netcdf(str(tmp))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> CausalResult:
+        """Load a result written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A ``.nc`` file from :meth:`save`.
+
+        Returns
+        -------
+        CausalResult
+        """
+        import arviz as az
+
+        idata = az.from_netcdf(str(path))
+        meta = json.loads(idata.attrs["amu_causal"])
+        tables = {}
+        keep = {}
+        for group in idata.groups():
+            if group.startswith("table_"):
+                tables[group[len("table_"):]] = _dataset_to_frame(getattr(idata, group))
+            else:
+                keep[group] = getattr(idata, group)
+        effects = tables.pop("effects")
+        diagnostics = tables.pop("diagnostics", None)
+        return cls(
+            estimator=meta["estimator"], effects_table=effects, n=meta["n"],
+            settings=meta["settings"], diagnostics_table=diagnostics, sampler=meta["sampler"],
+            problems=meta["problems"], tables=tables,
+            idata=az.InferenceData(**keep) if keep else None,
+        )
+
+
+_PERSON_LEVEL_GROUPS = {"observed_data", "constant_data", "log_likelihood",
+                        "posterior_predictive", "predictions", "predictions_constant_data"}
+
+
+def _frame_to_dataset(frame: pd.DataFrame):
+    import xarray as xr
+
+    data = {}
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype) \
+                or pd.api.types.is_string_dtype(values.dtype):
+            values = values.astype(str)
+        data[str(column)] = ("row", np.asarray(values))
+    return xr.Dataset(data, coords={"row": np.arange(len(frame))})
+
+
+def _dataset_to_frame(dataset) -> pd.DataFrame:
+    frame = dataset.to_dataframe().reset_index(drop=True)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].astype(str)
+    return frame

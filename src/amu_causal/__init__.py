@@ -23,6 +23,7 @@ from .data import (
 from .bayesian import HierarchicalModel
 from .diagnostics import ConvergenceError, ConvergenceWarning
 from .models import Priors
+from .report import plot_effects, plot_municipality_effects, plot_participation
 from .results import CausalResult
 from .simulate import (
     SimulationParameters,
@@ -56,6 +57,9 @@ __all__ = [
     "municipalities",
     "municipality",
     "plot_calibration",
+    "plot_effects",
+    "plot_municipality_effects",
+    "plot_participation",
     "read_column_mapping",
     "schema_table",
     "simulate_register",

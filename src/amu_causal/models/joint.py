@@ -115,7 +115,10 @@ def build_joint_model(
         **{f"level_{name}": list(levels) for name, levels in design.factor_levels.items()},
     }
     with pm.Model(coords=coords) as model:
-        alpha = pm.Normal("intercept", 0.0, priors.intercept_sd, dims="part")
+        means = {"participation": priors.participation_intercept,
+                 "employment": priors.employment_intercept}
+        alpha = pm.Normal("intercept", [means[p] for p in parts], priors.intercept_sd,
+                          dims="part")
         if joint:
             chol, corr, sds = pm.LKJCholeskyCov(
                 "municipality_cov", n=2, eta=priors.lkj_eta,

@@ -17,9 +17,18 @@ class Priors:
 
     Parameters
     ----------
-    intercept_sd : float, default 2.0
-        Normal prior SD of each part's intercept (the log-odds at the average
-        person): rates from about 2 % to 98 % are within two SDs.
+    participation_intercept : float, default -2.5
+        Prior mean of the participation intercept (the log-odds at the
+        average person and municipality): about 8 %, since AMU is taken by a
+        minority of refugees.
+    employment_intercept : float, default -1.0
+        Prior mean of the employment intercept: about 27 %, in the range of
+        published employment rates of refugees two to three years after
+        arrival (20 %-43 %).
+    intercept_sd : float, default 1.5
+        Normal prior SD of both intercepts: participation rates between
+        about 0.4 % and 60 % and employment rates between about 2 % and 88 %
+        lie within two SDs.
     control_sd : float, default 0.5
         Normal prior SD of each control's coefficient. One SD of a control
         (or one category contrast) moves the odds by less than a factor of
@@ -54,7 +63,9 @@ class Priors:
     1.0
     """
 
-    intercept_sd: float = 2.0
+    participation_intercept: float = -2.5
+    employment_intercept: float = -1.0
+    intercept_sd: float = 1.5
     control_sd: float = 0.5
     attachment_sd: float = 1.5
     effect_sd: float = 1.0
@@ -64,7 +75,8 @@ class Priors:
     mundlak_sd: float = 1.0
 
     def __post_init__(self):
-        bad = [k for k, v in asdict(self).items() if not v > 0]
+        bad = [k for k, v in asdict(self).items()
+               if not k.endswith("_intercept") and not v > 0]
         if bad:
             raise ValueError(f"prior scales must be positive: {bad}")
 

@@ -1,5 +1,6 @@
-"""Reports: Markdown and HTML documents built from tables and figures."""
+"""Reports and plots: Markdown and HTML documents, figures drawn from results."""
 
 from .document import Document
+from .plots import plot_effects, plot_municipality_effects, plot_participation
 
-__all__ = ["Document"]
+__all__ = ["Document", "plot_effects", "plot_municipality_effects", "plot_participation"]

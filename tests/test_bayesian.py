@@ -38,7 +38,7 @@ def test_prior_predictive_is_plausible(small_register):
         observed = table.loc[quantity, "observed"]
         # the priors admit the observed rate, without piling up at 0 % or 100 %
         assert low < observed < high
-        assert 0.005 < low and high < 0.995
+        assert low > 0.005 and high < 0.995
     low, high = table.loc["ATE (probability scale)", ["prior_5%", "prior_95%"]]
     assert -0.5 < low < 0 < high < 0.5
 

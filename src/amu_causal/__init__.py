@@ -3,6 +3,7 @@
 The public API. See https://amu-causal.readthedocs.io (or ``docs/``) for the guide.
 """
 
+from .bayesian import HierarchicalModel
 from .data import (
     ATTACHMENT_GROUPS,
     EVA_CONTROLS,
@@ -20,7 +21,6 @@ from .data import (
     validate_register,
     write_register,
 )
-from .bayesian import HierarchicalModel
 from .diagnostics import ConvergenceError, ConvergenceWarning
 from .models import Priors
 from .report import plot_effects, plot_municipality_effects, plot_participation
@@ -37,12 +37,12 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ATTACHMENT_GROUPS",
+    "EVA_CONTROLS",
     "CausalResult",
     "ConvergenceError",
     "ConvergenceWarning",
     "HierarchicalModel",
     "Priors",
-    "EVA_CONTROLS",
     "RegisterDataError",
     "RegisterDataWarning",
     "RegisterFileError",

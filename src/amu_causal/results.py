@@ -122,7 +122,7 @@ class CausalResult:
         lines = [f"{self.estimator} (n = {self.n:,})", ""]
         shown = table[~table["estimand"].str.startswith("ATE[municipality=")]
         width = max(len(e) for e in shown["estimand"]) if len(shown) else 8
-        level = int(round(100 * float(shown["level"].iloc[0]))) if len(shown) else 95
+        level = round(100 * float(shown["level"].iloc[0])) if len(shown) else 95
         lines.append(f"{'estimand':<{width}}  estimate  std.err  {level}% interval")
         for row in shown.itertuples():
             lines.append(

@@ -69,7 +69,7 @@ def plot_effects(result: CausalResult, ax=None, truth=None):
     ax.axvline(0, color="0.5", lw=0.8, ls="--")
     labels = ["all"] + [f"attachment: {g}" for g in ATTACHMENT_GROUPS]
     ax.set_yticks(y, labels[: len(names)])
-    level = int(round(100 * float(rows["level"].iloc[0])))
+    level = round(100 * float(rows["level"].iloc[0]))
     ax.set_xlabel(f"effect of AMU on employment two years out (percentage points; "
                   f"{level} % intervals)")
     ax.set_title("Average effect of AMU (ATE), overall and by early labour-market attachment",

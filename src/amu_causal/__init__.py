@@ -3,6 +3,7 @@
 The public API. See https://amu-causal.readthedocs.io (or ``docs/``) for the guide.
 """
 
+from .baselines import DML, OLSFixedEffects
 from .bayesian import HierarchicalModel
 from .data import (
     ATTACHMENT_GROUPS,
@@ -23,8 +24,8 @@ from .data import (
 )
 from .diagnostics import ConvergenceError, ConvergenceWarning
 from .models import Priors
-from .report import plot_effects, plot_municipality_effects, plot_participation
-from .results import CausalResult
+from .report import plot_compare, plot_effects, plot_municipality_effects, plot_participation
+from .results import CausalResult, compare
 from .simulate import (
     SimulationParameters,
     Truth,
@@ -37,11 +38,13 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ATTACHMENT_GROUPS",
+    "DML",
     "EVA_CONTROLS",
     "CausalResult",
     "ConvergenceError",
     "ConvergenceWarning",
     "HierarchicalModel",
+    "OLSFixedEffects",
     "Priors",
     "RegisterDataError",
     "RegisterDataWarning",
@@ -52,11 +55,13 @@ __all__ = [
     "__version__",
     "attachment_group",
     "calibration_report",
+    "compare",
     "drop_incomplete_rows",
     "load_register",
     "municipalities",
     "municipality",
     "plot_calibration",
+    "plot_compare",
     "plot_effects",
     "plot_municipality_effects",
     "plot_participation",

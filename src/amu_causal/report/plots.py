@@ -7,7 +7,7 @@ import numpy as np
 from ..data.schema import ATTACHMENT_GROUPS
 from ..results import CausalResult, ResultUnavailableError
 
-__all__ = ["plot_effects", "plot_municipality_effects", "plot_participation"]
+__all__ = ["plot_compare", "plot_effects", "plot_municipality_effects", "plot_participation"]
 
 
 def _axes(ax, size):
@@ -159,4 +159,56 @@ def plot_participation(result: CausalResult, ax=None):
     ax.set_ylabel("took AMU within two years (%)")
     ax.set_title("AMU participation by municipality", fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_compare(table, ax=None):
+    """Forest plot of a :func:`amu_causal.compare` table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`amu_causal.compare` (with ``truth`` if given).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> df, truth = ac.simulate_register(n=3_000, seed=1, confounding=0.0)
+    >>> ax = ac.plot_compare(ac.compare([ac.OLSFixedEffects().fit(df)], truth=truth))
+    """
+    rows = table[table["estimand"] != "RR"]
+    estimands = list(dict.fromkeys(rows["estimand"]))
+    estimators = list(dict.fromkeys(rows["estimator"]))
+    ax = _axes(ax, (8, 0.45 * len(estimands) * max(len(estimators), 1) + 1.5))
+    colours = {e: f"C{i}" for i, e in enumerate(estimators)}
+    step = 0.8 / max(len(estimators), 1)
+    ticks = []
+    for i, estimand in enumerate(estimands):
+        centre = len(estimands) - 1 - i
+        ticks.append(centre)
+        block = rows[rows["estimand"] == estimand]
+        for j, estimator in enumerate(estimators):
+            row = block[block["estimator"] == estimator]
+            if row.empty:
+                continue
+            row = row.iloc[0]
+            y = centre + 0.4 - step * (j + 0.5)
+            ax.hlines(y, 100 * row["ci_lower"], 100 * row["ci_upper"], color=colours[estimator])
+            ax.plot(100 * row["estimate"], y, "o", color=colours[estimator],
+                    label=estimator if i == 0 else None)
+        if "truth" in block and block["truth"].notna().any():
+            ax.plot([100 * block["truth"].iloc[0]] * 2, [centre - 0.45, centre + 0.45],
+                    color="tab:red", lw=2, label="truth (simulated)" if i == 0 else None)
+    ax.axvline(0, color="0.5", lw=0.8, ls="--")
+    ax.set_yticks(ticks, estimands)
+    ax.set_xlabel("effect on employment two years out (percentage points)")
+    ax.set_title("Estimators side by side (each keeps its own estimand; see the docs)",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="best")
     return ax

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..baselines._formula import control_formula
 from ..data.municipalities import municipality
-from ..data.schema import AMU_AREAS, EDUCATION, EVA_CONTROLS
+from ..data.schema import AMU_AREAS, EDUCATION
 from ..data.validate import validate_register
 from .population import EDUCATION_BY_YEAR
 from .register import AMU_AREA_SHARES
@@ -17,22 +18,6 @@ _ROUNDING = 0.005  # EVA prints whole percentages
 _MIN_ARRIVALS = 20  # EVA's municipal analyses drop municipalities with fewer arrivals
 _NAMED = ("Holstebro", "Tønder", "Odsherred", "Ringsted", "Sønderborg", "Vejle")
 
-_FORMULA_CONTROLS = {
-    "months_employed": "months_employed",
-    "permit_year": "C(permit_year)",
-    "permit_month": "C(permit_month)",
-    "origin": "C(origin)",
-    "residence_basis": "C(residence_basis)",
-    "sex": "C(sex)",
-    "age": "age + I(age ** 2)",
-    "education": "C(education)",
-    "civil_status": "C(civil_status)",
-    "family_type": "C(family_type)",
-    "n_children": "n_children",
-    "started_education": "started_education",
-    "started_adult_education": "started_adult_education",
-}
-assert tuple(_FORMULA_CONTROLS) == EVA_CONTROLS
 
 
 def eva_regression(df: pd.DataFrame, *, by_attachment: bool = True) -> pd.DataFrame:
@@ -77,7 +62,7 @@ def eva_regression(df: pd.DataFrame, *, by_attachment: bool = True) -> pd.DataFr
 
     data = validate_register(df)
     data = data.assign(attachment=data["attachment"].astype(str))
-    controls = " + ".join(_FORMULA_CONTROLS.values())
+    controls = control_formula()
     treatment = "C(attachment) + amu:C(attachment)" if by_attachment else "amu + C(attachment)"
     formula = f"employed_2y ~ {treatment} + {controls} + C(municipality)"
     fit = smf.ols(formula, data=data).fit(cov_type="HC1")

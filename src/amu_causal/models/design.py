@@ -128,7 +128,7 @@ def build_design(df: pd.DataFrame, controls: tuple[str, ...] = EVA_CONTROLS) -> 
     >>> from amu_causal.models import build_design
     >>> df, _ = ac.simulate_register(n=1_000, seed=1)
     >>> design = build_design(df)
-    >>> design.X.shape[0], "sex[female]" in design.controls
+    >>> design.X.shape[0], "sex[male]" in design.controls
     (1000, True)
     """
     data = validate_register(df)

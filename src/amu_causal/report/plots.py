@@ -100,6 +100,13 @@ def plot_municipality_effects(result: CausalResult, ax=None):
     lines are the partially pooled posterior effects. The distance between
     them is the shrinkage toward the overall effect, strongest where few
     people took AMU.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
+    >>> fit = ac.HierarchicalModel(draws=300, tune=300, random_seed=1).fit(df)  # doctest: +SKIP
+    >>> ax = ac.plot_municipality_effects(fit)  # doctest: +SKIP
     """
     table = result.municipality_effects().sort_values("estimate").reset_index(drop=True)
     ax = _axes(ax, (8, 4.5))
@@ -143,6 +150,13 @@ def plot_participation(result: CausalResult, ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
+    >>> fit = ac.HierarchicalModel(draws=300, tune=300, random_seed=1).fit(df)  # doctest: +SKIP
+    >>> ax = ac.plot_participation(fit)  # doctest: +SKIP
     """
     table = result.participation_by_municipality().sort_values("estimate").reset_index(
         drop=True)

@@ -91,9 +91,9 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from .report import Document
-
     import matplotlib
+
+    from .report import Document
 
     matplotlib.use("Agg")  # files only; no display needed on a research server
     out = Path(args.out)

@@ -12,7 +12,14 @@ import xarray as xr
 from .data.municipalities import municipalities
 from .data.schema import ATTACHMENT_GROUPS
 from .diagnostics import Thresholds, check_convergence, mcmc_diagnostics
-from .estimands import EffectDraws, concatenate, effect_draws, rank_draws, summarize_draws
+from .estimands import (
+    EffectDraws,
+    check_level,
+    concatenate,
+    effect_draws,
+    rank_draws,
+    summarize_draws,
+)
 from .models.design import Design, build_design
 from .models.joint import HYPERPARAMETERS, PARTS, build_joint_model, linear_predictors
 from .models.priors import Priors
@@ -88,8 +95,7 @@ class HierarchicalModel:
 
     def __post_init__(self):
         self.sampler_settings()  # validates the sampler settings now, not after a long fit
-        if not 0 < self.level < 1:
-            raise ValueError(f"level must lie strictly between 0 and 1, got {self.level}")
+        check_level(self.level)
 
     @property
     def name(self) -> str:

@@ -149,6 +149,13 @@ def concatenate(parts: list[EffectDraws]) -> EffectDraws:
     return EffectDraws(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
 
 
+def check_level(level: float) -> float:
+    """Validate an interval probability: strictly between 0 and 1."""
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    return level
+
+
 def summarize_draws(draws, names=None, level: float = 0.95, null: float = 0.0) -> pd.DataFrame:
     """Posterior summaries of one or more estimands.
 
@@ -179,8 +186,7 @@ def summarize_draws(draws, names=None, level: float = 0.95, null: float = 0.0) -
     >>> s[["estimate", "ci_lower", "ci_upper", "p_positive"]].to_numpy().tolist()
     [[1.5, 0.75, 2.25, 0.75]]
     """
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    check_level(level)
     values = np.asarray(draws, dtype=float)
     if values.ndim == 1:
         values = values[:, None]

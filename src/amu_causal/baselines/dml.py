@@ -11,6 +11,7 @@ from scipy import stats
 
 from ..data.schema import ATTACHMENT_GROUPS, EVA_CONTROLS
 from ..data.validate import validate_register
+from ..estimands import check_level
 from ..results import CausalResult
 from ..sampling import seed_to_int
 
@@ -226,8 +227,7 @@ class DML:
             raise ValueError("n_folds must be at least 2 and n_rep at least 1")
         if not 0 <= self.trimming_threshold < 0.5:
             raise ValueError("trimming_threshold must lie in [0, 0.5)")
-        if not 0 < self.level < 1:
-            raise ValueError(f"level must lie strictly between 0 and 1, got {self.level}")
+        check_level(self.level)
 
     @property
     def name(self) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..data.schema import ATTACHMENT_GROUPS, EVA_CONTROLS
 from ..data.validate import validate_register
+from ..estimands import check_level
 from ..results import CausalResult
 from ._formula import control_formula
 
@@ -79,8 +80,7 @@ class OLSFixedEffects:
     def __post_init__(self):
         if self.vcov not in _VCOV:
             raise ValueError(f"vcov must be one of {_VCOV}, got {self.vcov!r}")
-        if not 0 < self.level < 1:
-            raise ValueError(f"level must lie strictly between 0 and 1, got {self.level}")
+        check_level(self.level)
         unknown = sorted(set(self.controls) - set(EVA_CONTROLS))
         if unknown:
             raise ValueError(f"unknown controls {unknown}; choose from {list(EVA_CONTROLS)}")

@@ -18,6 +18,16 @@ def _axes(ax, size):
     return ax
 
 
+def _caterpillar(table, ax, label):
+    """Municipalities ordered by estimate, with their intervals (shared by two plots)."""
+    table = table.sort_values("estimate").reset_index(drop=True)
+    ax = _axes(ax, (8, 4.5))
+    x = np.arange(len(table))
+    ax.vlines(x, 100 * table["ci_lower"], 100 * table["ci_upper"], color="0.6", lw=1)
+    ax.plot(x, 100 * table["estimate"], "o", color="black", ms=3, label=label)
+    return table, ax, x
+
+
 def plot_effects(result: CausalResult, ax=None, truth=None):
     """Posterior of the ATE and of the effect in each attachment group.
 
@@ -108,11 +118,7 @@ def plot_municipality_effects(result: CausalResult, ax=None):
     >>> fit = ac.HierarchicalModel(draws=300, tune=300, random_seed=1).fit(df)  # doctest: +SKIP
     >>> ax = ac.plot_municipality_effects(fit)  # doctest: +SKIP
     """
-    table = result.municipality_effects().sort_values("estimate").reset_index(drop=True)
-    ax = _axes(ax, (8, 4.5))
-    x = np.arange(len(table))
-    ax.vlines(x, 100 * table["ci_lower"], 100 * table["ci_upper"], color="0.6", lw=1)
-    ax.plot(x, 100 * table["estimate"], "o", color="black", ms=3, label="posterior (pooled)")
+    table, ax, x = _caterpillar(result.municipality_effects(), ax, "posterior (pooled)")
     raw = table["raw_difference"].to_numpy(dtype=float)
     ax.plot(x, 100 * raw, "o", mfc="none", color="tab:orange", ms=3,
             label="raw difference (unpooled)")
@@ -158,13 +164,8 @@ def plot_participation(result: CausalResult, ax=None):
     >>> fit = ac.HierarchicalModel(draws=300, tune=300, random_seed=1).fit(df)  # doctest: +SKIP
     >>> ax = ac.plot_participation(fit)  # doctest: +SKIP
     """
-    table = result.participation_by_municipality().sort_values("estimate").reset_index(
-        drop=True)
-    ax = _axes(ax, (8, 4.5))
-    x = np.arange(len(table))
-    ax.vlines(x, 100 * table["ci_lower"], 100 * table["ci_upper"], color="0.6", lw=1)
-    ax.plot(x, 100 * table["estimate"], "o", color="black", ms=3,
-            label="modelled mean propensity")
+    table, ax, x = _caterpillar(result.participation_by_municipality(), ax,
+                                "modelled mean propensity")
     sizes = 4 + 30 * np.sqrt(table["n"] / table["n"].max())
     ax.scatter(x, 100 * table["participation_raw"], s=sizes, facecolors="none",
                edgecolors="tab:green", label="observed share (size: people)")

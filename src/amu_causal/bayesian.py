@@ -59,8 +59,11 @@ class HierarchicalModel:
     low_rank_mass_matrix : bool, default True
         nutpie's low-rank mass matrix adaptation. It captures the posterior
         correlation between the intercepts and the factor effects, which a
-        diagonal mass matrix does not; on the default register it raises the
-        minimum bulk ESS about threefold at no extra cost per draw.
+        diagonal mass matrix does not. Measured: on the default register it
+        raised the minimum bulk ESS about threefold at the same wall time; at
+        n = 5,000 it doubled the wall time but still gave 1.5 times the
+        minimum ESS per second, with R-hat 1.007 against 1.033
+        (``benchmarks/samplers.py``).
     level : float, default 0.95
         Probability of the reported credible intervals.
     random_seed : int or numpy.random.Generator, optional

@@ -17,9 +17,11 @@ from .estimands import (
     check_level,
     concatenate,
     effect_draws,
+    effect_draws_from_probabilities,
     rank_draws,
     summarize_draws,
 )
+from .models.confounder import LatentConfounder
 from .models.design import Design, build_design
 from .models.joint import HYPERPARAMETERS, PARTS, build_joint_model, linear_predictors
 from .models.priors import Priors
@@ -50,6 +52,12 @@ class HierarchicalModel:
         Model participation and employment together (needed for the latent
         confounder of the sensitivity analysis). ``False`` models employment
         alone.
+    confounder : LatentConfounder, optional
+        A latent confounder (motivation / job readiness) of fixed or
+        prior-distributed strength, integrated out of the likelihood; the
+        estimands then adjust for it. Its strengths are not identified by
+        the data: the result is conditional on them (see
+        :mod:`amu_causal.sensitivity`).
     sampler : {"nutpie", "pymc", "numpyro"}, default "nutpie"
         NUTS implementation (see :class:`amu_causal.sampling.SamplerSettings`).
     draws, tune, chains : int
@@ -85,6 +93,7 @@ class HierarchicalModel:
     priors: Priors = field(default_factory=Priors)
     mundlak: bool = False
     joint: bool = True
+    confounder: LatentConfounder | None = None
     sampler: str = "nutpie"
     draws: int = 1000
     tune: int = 1000
@@ -99,11 +108,24 @@ class HierarchicalModel:
     def __post_init__(self):
         self.sampler_settings()  # validates the sampler settings now, not after a long fit
         check_level(self.level)
+        if self.confounder is not None:
+            if not isinstance(self.confounder, LatentConfounder):
+                raise TypeError("confounder must be a LatentConfounder, "
+                                f"got {type(self.confounder).__name__}")
+            if not self.joint:
+                raise ValueError("a latent confounder needs joint=True: it acts on "
+                                 "participation and employment together")
 
     @property
     def name(self) -> str:
         """Estimator name in result tables."""
-        return "HierarchicalModel" + ("[mundlak]" if self.mundlak else "")
+        tags = ["mundlak"] if self.mundlak else []
+        if self.confounder is not None:
+            u = self.confounder
+            strengths = ", ".join("prior" if v is None else f"{v:g}"
+                                  for v in (u.participation, u.employment))
+            tags.append(f"U={strengths}")
+        return "HierarchicalModel" + (f"[{'; '.join(tags)}]" if tags else "")
 
     def sampler_settings(self) -> SamplerSettings:
         """The :class:`SamplerSettings` these settings imply."""
@@ -128,7 +150,7 @@ class HierarchicalModel:
         """
         design = build_design(df)
         return build_joint_model(design, priors=self.priors, mundlak=self.mundlak,
-                                 joint=self.joint), design
+                                 joint=self.joint, confounder=self.confounder), design
 
     def prior_predictive(self, df: pd.DataFrame, draws: int = 500) -> pd.DataFrame:
         """What the priors imply for participation and employment rates.
@@ -160,7 +182,12 @@ class HierarchicalModel:
 
         from .sampling import seed_to_int
 
-        model, design = self.build(df)
+        # The prior check uses the model without a latent confounder: its
+        # strengths are set by the analyst, not learnt, and U only spreads the
+        # person-level probabilities it checks.
+        design = build_design(df)
+        model = build_joint_model(design, priors=self.priors, mundlak=self.mundlak,
+                                  joint=self.joint)
         with model:
             prior = pm.sample_prior_predictive(draws=draws, random_seed=seed_to_int(
                 self.random_seed), compile_kwargs={"mode": "NUMBA"})
@@ -230,9 +257,31 @@ class HierarchicalModel:
         start = time.perf_counter()
         model, design = self.build(df)
         idata = sample_model(model, self.sampler_settings(), random_seed=self.random_seed)
-        sampling_seconds = time.perf_counter() - start
+        return self.result_from_idata(idata, design, seconds=time.perf_counter() - start,
+                                      strict=strict)
+
+    def result_from_idata(self, idata, design: Design, *, seconds: float = float("nan"),
+                          strict: bool = False) -> CausalResult:
+        """Estimands, diagnostics and tables from posterior draws of this model.
+
+        :meth:`fit` calls it after sampling; the sensitivity grid calls it
+        for each cell after sampling a compiled model it reuses.
+
+        Parameters
+        ----------
+        idata : arviz.InferenceData
+            Posterior of the model :meth:`build` makes for ``design``.
+        design : Design
+            The design the model was built from.
+        seconds : float, optional
+            Sampling time, recorded in the settings.
+        strict : bool, default False
+            Raise instead of warning on failed convergence checks.
+        """
+        sampling_seconds = seconds
         draws = self._estimand_draws(idata, design)
-        names = [v for v in HYPERPARAMETERS if v in idata.posterior]
+        names = [v for v in (*HYPERPARAMETERS, "confounder_participation",
+                             "confounder_employment") if v in idata.posterior]
         table, sampler = mcmc_diagnostics(idata, names)
         estimand_table, _ = mcmc_diagnostics(
             xr_to_idata(draws[["ATE", "ATT", "ATE_by_attachment"]]), None)
@@ -246,6 +295,8 @@ class HierarchicalModel:
             settings={"model": self.name, "priors": self.priors.to_dict(),
                       "sampler": self.sampler_settings().to_dict(), "mundlak": self.mundlak,
                       "joint": self.joint, "level": self.level,
+                      "confounder": (None if self.confounder is None
+                                     else self.confounder.to_dict()),
                       "seconds": round(sampling_seconds, 1)},
             diagnostics_table=table,
             sampler=sampler,
@@ -270,18 +321,31 @@ class HierarchicalModel:
         n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
         stacked = self._stacked(idata, list(post.data_vars))
         total = n_chain * n_draw
+        chunk_size = _CHUNK if self.confounder is None else max(
+            1, _CHUNK * 2 // len(self.confounder.support()[0]))
         parts: list[EffectDraws] = []
         propensity = []
         k = len(design.municipalities)
         counts = np.bincount(design.municipality_index, minlength=k)
-        for start in range(0, total, _CHUNK):
-            chunk = {name: v[start:start + _CHUNK] for name, v in stacked.items()}
+        for start in range(0, total, chunk_size):
+            chunk = {name: v[start:start + chunk_size] for name, v in stacked.items()}
             base, shift = linear_predictors(chunk, design, "employment", self._parts())
-            parts.append(effect_draws(base, shift, design.treatment, design.attachment_index,
-                                      len(ATTACHMENT_GROUPS), design.municipality_index, k))
+            eta_d = (linear_predictors(chunk, design, "participation", self._parts())[0]
+                     if self.joint else None)
+            if self.confounder is None:
+                parts.append(effect_draws(base, shift, design.treatment,
+                                          design.attachment_index, len(ATTACHMENT_GROUPS),
+                                          design.municipality_index, k))
+            else:
+                p0, p1 = self.confounder.potential_outcomes(
+                    base, shift, eta_d, design.treatment, chunk["confounder_strength"])
+                parts.append(effect_draws_from_probabilities(
+                    p0, p1, design.treatment, design.attachment_index, len(ATTACHMENT_GROUPS),
+                    design.municipality_index, k))
             if self.joint:
-                eta_d, _ = linear_predictors(chunk, design, "participation", self._parts())
-                p = 1.0 / (1.0 + np.exp(-eta_d))
+                # with a latent confounder, the municipal propensity averages over U
+                p = (1.0 / (1.0 + np.exp(-eta_d)) if self.confounder is None
+                     else self._marginal_propensity(eta_d, chunk["confounder_strength"]))
                 onehot = np.zeros((design.n, k))
                 onehot[np.arange(design.n), design.municipality_index] = 1.0
                 propensity.append(p @ onehot / counts)
@@ -309,6 +373,11 @@ class HierarchicalModel:
                     "attachment": list(ATTACHMENT_GROUPS),
                     "municipality": list(design.municipalities)},
         )
+
+    def _marginal_propensity(self, eta_d: np.ndarray, strength: np.ndarray) -> np.ndarray:
+        nodes, weights = self.confounder.support()
+        z = eta_d[:, :, None] + strength[:, 0][:, None, None] * nodes[None, None, :]
+        return (1.0 / (1.0 + np.exp(-z))) @ weights
 
     def _summary(self, values: xr.DataArray, names, null=0.0) -> pd.DataFrame:
         flat = values.values.reshape(-1, *values.shape[2:])
@@ -366,7 +435,8 @@ class HierarchicalModel:
         for name, label in (("municipality_sd", "SD of municipality intercepts"),
                             ("municipality_corr", "correlation of municipality intercepts"),
                             ("amu_effect_sd", "SD of municipality AMU effects (log-odds)"),
-                            ("amu_logit_effect", "AMU effect (log-odds)")):
+                            ("amu_logit_effect", "AMU effect (log-odds)"),
+                            ("confounder_strength", "latent confounder strength")):
             if name not in post:
                 continue
             values = post[name].values.reshape(post.sizes["chain"] * post.sizes["draw"], -1)

@@ -15,6 +15,7 @@ from scipy.special import expit
 __all__ = [
     "EffectDraws",
     "effect_draws",
+    "effect_draws_from_probabilities",
     "rank_draws",
     "summarize_draws",
 ]
@@ -115,9 +116,40 @@ def effect_draws(
     """
     base = np.atleast_2d(np.asarray(base, dtype=float))
     shift = np.atleast_2d(np.asarray(shift, dtype=float))
+    return effect_draws_from_probabilities(expit(base), expit(base + shift), treated,
+                                           group_index, n_groups, municipality_index,
+                                           n_municipalities)
+
+
+def effect_draws_from_probabilities(
+    p0: np.ndarray,
+    p1: np.ndarray,
+    treated: np.ndarray,
+    group_index: np.ndarray,
+    n_groups: int,
+    municipality_index: np.ndarray,
+    n_municipalities: int,
+) -> EffectDraws:
+    """G-computation from each person's potential-outcome probabilities.
+
+    As :func:`effect_draws`, but from ``(n_draws, n)`` probabilities of
+    employment without (``p0``) and with (``p1``) treatment, for models in
+    which they are not a single logistic of a linear predictor (the latent
+    confounder model integrates over the confounder).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from amu_causal.estimands import effect_draws_from_probabilities
+    >>> e = effect_draws_from_probabilities(np.array([[0.1, 0.2]]), np.array([[0.3, 0.2]]),
+    ...                                     np.array([1, 0]), np.array([0, 0]), 1,
+    ...                                     np.array([0, 0]), 1)
+    >>> round(float(e.ate[0]), 3), round(float(e.risk_ratio[0]), 3)
+    (0.1, 1.667)
+    """
+    p0 = np.atleast_2d(np.asarray(p0, dtype=float))
+    p1 = np.atleast_2d(np.asarray(p1, dtype=float))
     treated = np.asarray(treated).astype(bool)
-    p0 = expit(base)
-    p1 = expit(base + shift)
     diff = p1 - p0
     n = diff.shape[1]
     groups = _onehot(np.asarray(group_index), n_groups)

@@ -249,36 +249,12 @@ class DML:
             ``ATE`` (the partially linear coefficient). Tables ``overlap``
             (propensity summary) and ``nuisance`` (learner losses).
         """
-        import doubleml as dml
-        from sklearn.base import clone
-
         data = validate_register(df)
-        frame, features = dml_features(data)
-        rng = np.random.default_rng(self.random_seed)
-        seed = seed_to_int(rng)
-        default_g, default_l, default_m = _default_learners(features, seed)
+        frame, features, smpls, seed = self.prepare(data)
         clusters = frame["municipality"].to_numpy()
-        smpls = _folds(frame["amu"].to_numpy(), self.n_folds, self.n_rep, rng)
-        dml_data = dml.DoubleMLData(frame.drop(columns="municipality"), y_col="employed_2y",
-                                    d_cols="amu", x_cols=features)
         fits = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            if self.model == "irm":
-                for score in ("ATE", "ATTE"):
-                    obj = dml.DoubleMLIRM(
-                        dml_data, ml_g=clone(self.ml_g or default_g),
-                        ml_m=clone(self.ml_m or default_m), n_folds=self.n_folds,
-                        n_rep=self.n_rep, score=score, trimming_threshold=self.trimming_threshold,
-                        draw_sample_splitting=False)
-                    obj.set_sample_splitting(smpls)
-                    fits[score] = obj.fit(store_predictions=True)
-            else:
-                obj = dml.DoubleMLPLR(dml_data, ml_l=clone(self.ml_l or default_l),
-                                      ml_m=clone(self.ml_m or default_m), n_folds=self.n_folds,
-                                      n_rep=self.n_rep, draw_sample_splitting=False)
-                obj.set_sample_splitting(smpls)
-                fits["PLR"] = obj.fit(store_predictions=True)
+        for score in (("ATE", "ATTE") if self.model == "irm" else ("PLR",)):
+            fits[score] = self.fit_doubleml(frame, features, smpls, seed, score=score)
         rows, person_se = [], []
         for label, key in (("ATE", "ATE"), ("ATT", "ATTE")) if self.model == "irm" else (
                 ("ATE", "PLR"),):
@@ -307,6 +283,54 @@ class DML:
                     "standard_errors": pd.DataFrame(person_se)},
             idata=None,
         )
+
+    def prepare(self, data: pd.DataFrame):
+        """Features, folds and learner seed for a validated register.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            See :func:`dml_features`.
+        features : list of str
+        smpls : list
+            Cross-fitting folds per repetition (DoubleML's format).
+        seed : int or None
+            Seed of the default learners.
+        """
+        rng = np.random.default_rng(self.random_seed)
+        seed = seed_to_int(rng)
+        frame, features = dml_features(data)
+        smpls = _folds(frame["amu"].to_numpy(), self.n_folds, self.n_rep, rng)
+        return frame, features, smpls, seed
+
+    def fit_doubleml(self, frame: pd.DataFrame, features: list[str], smpls, seed,
+                     score: str = "ATE"):
+        """One fitted DoubleML object (``score`` ATE or ATTE for IRM, PLR for PLR).
+
+        ``features`` may be a subset of those :meth:`prepare` returns (the
+        sensitivity benchmarks refit without a covariate); the default
+        learners are rebuilt for them, user learners are cloned as given.
+        """
+        import doubleml as dml
+        from sklearn.base import clone
+
+        default_g, default_l, default_m = _default_learners(features, seed)
+        dml_data = dml.DoubleMLData(frame[["employed_2y", "amu", *features]],
+                                    y_col="employed_2y", d_cols="amu", x_cols=list(features))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            if score in ("ATE", "ATTE"):
+                obj = dml.DoubleMLIRM(
+                    dml_data, ml_g=clone(self.ml_g or default_g),
+                    ml_m=clone(self.ml_m or default_m), n_folds=self.n_folds,
+                    n_rep=self.n_rep, score=score, trimming_threshold=self.trimming_threshold,
+                    draw_sample_splitting=False)
+            else:
+                obj = dml.DoubleMLPLR(dml_data, ml_l=clone(self.ml_l or default_l),
+                                      ml_m=clone(self.ml_m or default_m), n_folds=self.n_folds,
+                                      n_rep=self.n_rep, draw_sample_splitting=False)
+            obj.set_sample_splitting(smpls)
+            return obj.fit(store_predictions=True)
 
     @staticmethod
     def _clustered(fit, clusters) -> tuple[float, float]:

@@ -7,6 +7,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..data.schema import ATTACHMENT_GROUPS
+from .confounder import LatentConfounder
 from .design import Design
 from .priors import Priors
 
@@ -38,7 +39,8 @@ def _controls(part: str, design: Design, priors: Priors):
 
 
 def build_joint_model(
-    design: Design, *, priors: Priors | None = None, mundlak: bool = False, joint: bool = True
+    design: Design, *, priors: Priors | None = None, mundlak: bool = False, joint: bool = True,
+    confounder: LatentConfounder | None = None,
 ) -> pm.Model:
     """Build the joint model of AMU participation and employment two years out.
 
@@ -55,6 +57,12 @@ def build_joint_model(
     joint : bool, default True
         Model participation too. ``False`` fits the employment part alone
         (no correlation of municipality intercepts; used for benchmarks).
+    confounder : LatentConfounder, optional
+        Add a latent confounder :math:`U` to both parts, marginalised out
+        of the likelihood (see :class:`LatentConfounder`); needs
+        ``joint=True``. The observations then enter through one
+        ``pm.Potential`` named ``likelihood`` instead of the two Bernoulli
+        variables.
 
     Returns
     -------
@@ -140,9 +148,11 @@ def build_joint_model(
         mu = pm.Normal("attachment_effect", 0.0, priors.attachment_sd, dims="attachment_contrast")
         tau = pm.Normal("amu_logit_effect", 0.0, priors.effect_sd, dims="attachment")
 
+        eta_d = None
         if joint:
             eta_d = alpha[0] + _controls("participation", design, priors) + u[0][m_idx]
-            pm.Bernoulli("amu_observed", logit_p=eta_d, observed=design.treatment)
+            if confounder is None:
+                pm.Bernoulli("amu_observed", logit_p=eta_d, observed=design.treatment)
         y = len(parts) - 1
         mu_full = pt.concatenate([pt.zeros(1), mu])
         eta_y = (alpha[y] + _controls("employment", design, priors) + mu_full[g_idx]
@@ -151,7 +161,15 @@ def build_joint_model(
             model.add_coord("mundlak_term", _mundlak_names(design))
             lam = pm.Normal("mundlak_coef", 0.0, priors.mundlak_sd, dims="mundlak_term")
             eta_y = eta_y + pt.dot(_mundlak_matrix(design), lam)[m_idx]
-        pm.Bernoulli("employed_observed", logit_p=eta_y, observed=design.outcome)
+        if confounder is None:
+            pm.Bernoulli("employed_observed", logit_p=eta_y, observed=design.outcome)
+        else:
+            if eta_d is None:
+                raise ValueError("a latent confounder needs the joint model (joint=True): it "
+                                 "acts on participation and employment together")
+            strength = confounder.strength_variable()
+            pm.Potential("likelihood", confounder.marginal_loglik(
+                eta_d, eta_y, design.treatment, design.outcome, strength).sum())
     return model
 
 

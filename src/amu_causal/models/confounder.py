@@ -1,0 +1,214 @@
+"""A latent confounder (motivation / job readiness), marginalised out of the joint model."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.special import expit, log_expit, logsumexp
+
+__all__ = ["LatentConfounder"]
+
+_DISTRIBUTIONS = ("normal", "binary")
+
+
+@dataclass(frozen=True)
+class LatentConfounder:
+    """An unobserved confounder U acting on AMU participation and on employment.
+
+    U stands for what EVA could not measure: motivation and job readiness.
+    It raises (or lowers) the log-odds of participation by
+    ``participation`` and of employment two years out by ``employment`` per
+    unit of U. These strengths are **not identified by the data**: every
+    pair fits the observed data about equally well, and the estimated AMU
+    effect is conditional on the pair chosen. Fix them (a sensitivity grid)
+    or give them half-normal priors (then the posterior is the prior
+    reweighted only slightly; report it as an assumption, not a finding).
+
+    Parameters
+    ----------
+    participation, employment : float or None, default 0.0
+        Strengths :math:`\\lambda_D, \\lambda_Y` on the log-odds scale (per
+        standard deviation of a normal U, or U = 1 against U = 0 for a
+        binary U). ``None`` gives that strength a half-normal prior with
+        scale ``prior_scale`` (a confounder that raises it).
+    distribution : {"normal", "binary"}, default "normal"
+        U ~ N(0, 1), integrated by Gauss-Hermite quadrature with ``nodes``
+        points, or U ~ Bernoulli(``prevalence``), integrated exactly over
+        its two values.
+    nodes : int, default 7
+        Gauss-Hermite points (normal U). Seven integrate the logistic
+        likelihood to better than 1e-6 relative for strengths up to 2
+        (``tests/test_confounder.py``).
+    prevalence : float, default 0.5
+        P(U = 1) (binary U).
+    prior_scale : float, default 1.0
+        Half-normal scale of a strength given as ``None``.
+
+    Notes
+    -----
+    U is independent of the observed controls and of the municipality, and
+    enters the two parts additively on the log-odds scale. Person *i*'s
+    contribution to the likelihood is
+
+    .. math::
+
+        \\log \\sum_k w_k\\,
+            P(A_i \\mid \\eta_{Di} + \\lambda_D u_k)\\,
+            P(Y_i \\mid \\eta_{Yi}(A_i) + \\lambda_Y u_k),
+
+    with nodes :math:`u_k` and weights :math:`w_k` (quadrature or the two
+    values of a binary U). U is never sampled per person: the sampler sees
+    the same parameters as the plain model (plus the strengths when they
+    have priors), so the cost per gradient grows with the number of nodes,
+    not with the number of people.
+
+    Examples
+    --------
+    >>> from amu_causal.models import LatentConfounder
+    >>> u = LatentConfounder(participation=0.5, employment=0.5)
+    >>> nodes, weights = u.support()
+    >>> len(nodes), round(float(weights.sum()), 12)
+    (7, 1.0)
+    >>> LatentConfounder(distribution="binary").support()[0].tolist()
+    [0.0, 1.0]
+    """
+
+    participation: float | None = 0.0
+    employment: float | None = 0.0
+    distribution: str = "normal"
+    nodes: int = 7
+    prevalence: float = 0.5
+    prior_scale: float = 1.0
+
+    def __post_init__(self):
+        if self.distribution not in _DISTRIBUTIONS:
+            raise ValueError(f"distribution must be one of {_DISTRIBUTIONS}, "
+                             f"got {self.distribution!r}")
+        if (isinstance(self.nodes, bool) or not isinstance(self.nodes, numbers.Integral)
+                or not 2 <= self.nodes <= 40):
+            raise ValueError(f"nodes must be a whole number from 2 to 40, got {self.nodes!r}")
+        if not 0.0 < self.prevalence < 1.0:
+            raise ValueError(f"prevalence must lie strictly between 0 and 1, "
+                             f"got {self.prevalence}")
+        if not self.prior_scale > 0:
+            raise ValueError(f"prior_scale must be positive, got {self.prior_scale}")
+        for name in ("participation", "employment"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, numbers.Real)
+                                          and np.isfinite(value)):
+                raise ValueError(f"{name} strength must be a finite number or None "
+                                 f"(a half-normal prior), got {value!r}")
+
+    @property
+    def fixed(self) -> bool:
+        """Whether both strengths are fixed numbers (a grid cell)."""
+        return self.participation is not None and self.employment is not None
+
+    def to_dict(self) -> dict:
+        """Plain-dict form."""
+        return asdict(self)
+
+    def support(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values of U and their probabilities (quadrature nodes and weights)."""
+        if self.distribution == "binary":
+            return np.array([0.0, 1.0]), np.array([1 - self.prevalence, self.prevalence])
+        nodes, weights = np.polynomial.hermite_e.hermegauss(self.nodes)
+        return nodes, weights / weights.sum()
+
+    # -- PyTensor side -----------------------------------------------------------
+    def strength_variable(self):
+        """The strengths inside a PyMC model: data (fixed) or half-normal variables.
+
+        Fixed strengths are ``pm.Data`` named ``confounder_participation``
+        and ``confounder_employment``, so a compiled model can move across a
+        grid without recompiling. Either way the pair is recorded as the
+        deterministic ``confounder_strength`` (dim ``part``).
+        """
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        values = []
+        for part in ("participation", "employment"):
+            value = getattr(self, part)
+            name = f"confounder_{part}"
+            if value is None:
+                values.append(pm.HalfNormal(name, self.prior_scale))
+            else:
+                values.append(pm.Data(name, float(value)))
+        return pm.Deterministic("confounder_strength", pt.stack(values), dims="part")
+
+    def marginal_loglik(self, eta_d, eta_y, treatment, outcome, strength):
+        """Per-person log-likelihood of (A, Y) with U summed out (PyTensor)."""
+        import pytensor.tensor as pt
+
+        nodes, weights = self.support()
+        sign_a = 2.0 * np.asarray(treatment, dtype=float) - 1.0
+        sign_y = 2.0 * np.asarray(outcome, dtype=float) - 1.0
+        # Summed in probability space, one length-n vector per node: each
+        # node costs two logistic functions (whose derivatives reuse them),
+        # against four transcendental calls per node for a log-space
+        # log-sum-exp; elementwise vectors also fuse into single loops.
+        # Measured at n = 23,125 with numba: about 2.5 times faster. A
+        # person's likelihood is a product of two probabilities bounded
+        # away from 0 for any log-odds below about 700, so nothing underflows.
+        mixture = sum(float(w) * pt.sigmoid(sign_a * (eta_d + strength[0] * float(u)))
+                      * pt.sigmoid(sign_y * (eta_y + strength[1] * float(u)))
+                      for u, w in zip(nodes, weights, strict=True))
+        return pt.log(mixture)
+
+    # -- NumPy side (estimands) ---------------------------------------------------
+    def marginal_loglik_numpy(self, eta_d, eta_y, treatment, outcome, strength) -> np.ndarray:
+        """:meth:`marginal_loglik` in NumPy, for one parameter value (tests)."""
+        nodes, weights = self.support()
+        sign_a = (2.0 * np.asarray(treatment, dtype=float) - 1.0)[:, None]
+        sign_y = (2.0 * np.asarray(outcome, dtype=float) - 1.0)[:, None]
+        z_d = np.asarray(eta_d)[:, None] + strength[0] * nodes[None, :]
+        z_y = np.asarray(eta_y)[:, None] + strength[1] * nodes[None, :]
+        terms = np.log(weights)[None, :] + log_expit(sign_a * z_d) + log_expit(sign_y * z_y)
+        return logsumexp(terms, axis=1)
+
+    def potential_outcomes(self, base, shift, eta_d, treatment, strength):
+        """Each person's employment probabilities without and with AMU, U integrated out.
+
+        Parameters
+        ----------
+        base, shift : numpy.ndarray
+            ``(S, n)`` employment log-odds without treatment and the
+            treatment's change (as from :func:`linear_predictors`).
+        eta_d : numpy.ndarray
+            ``(S, n)`` participation log-odds.
+        treatment : numpy.ndarray
+            ``(n,)`` observed AMU.
+        strength : numpy.ndarray
+            ``(S, 2)`` strengths (participation, employment) per draw.
+
+        Returns
+        -------
+        p0, p1 : numpy.ndarray
+            ``(S, n)``.
+
+        Notes
+        -----
+        U is integrated over its distribution given each person's controls
+        and observed participation,
+        :math:`p(u \\mid A_i, x_i) \\propto w(u)\\,P(A_i \\mid \\eta_{Di} +
+        \\lambda_D u)`: participants are more motivated than their controls
+        alone suggest, which is what makes the ATT differ from the ATE.
+        Averaged over people this recovers the population distribution of
+        U, so the ATE is the effect for the sample's covariate mix.
+        """
+        nodes, weights = self.support()
+        strength = np.asarray(strength, dtype=float)
+        sign_a = 2.0 * np.asarray(treatment, dtype=float) - 1.0
+        lam_d = strength[:, 0][:, None, None]
+        lam_y = strength[:, 1][:, None, None]
+        log_post = (np.log(weights)[None, None, :]
+                    + log_expit(sign_a[None, :, None] * (eta_d[:, :, None]
+                                                         + lam_d * nodes[None, None, :])))
+        post = np.exp(log_post - logsumexp(log_post, axis=2, keepdims=True))
+        shifted = base[:, :, None] + lam_y * nodes[None, None, :]
+        p0 = np.einsum("snk,snk->sn", post, expit(shifted))
+        p1 = np.einsum("snk,snk->sn", post, expit(shifted + shift[:, :, None]))
+        return p0, p1

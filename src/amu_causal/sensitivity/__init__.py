@@ -1,0 +1,23 @@
+"""Sensitivity of the AMU effect to unobserved motivation and job readiness.
+
+Three frameworks answer how strong an unobserved confounder would have to be
+to explain the effect away:
+
+* :func:`latent_confounder_grid`: the Bayesian joint model with a latent
+  confounder of fixed strengths, marginalised out;
+* :func:`ols_sensitivity`: omitted-variable bias of EVA's regression
+  coefficient (Cinelli and Hazlett 2020);
+* :func:`dml_sensitivity`: DoubleML's sensitivity bounds (Chernozhukov et al.
+  2022);
+
+plus E-values (:func:`evalue`), and :class:`ConfounderScenario`, which
+translates one scenario ("as strong as months employed") into all three.
+"""
+
+from .evalues import evalue, evalue_from_risk_difference, evalue_table
+from .latent import LatentGridResult, confounder_benchmarks, latent_confounder_grid
+from .ovb import OVBSensitivity, ols_sensitivity, ovb_sensitivity
+
+__all__ = ["LatentGridResult", "OVBSensitivity", "confounder_benchmarks", "evalue",
+           "evalue_from_risk_difference", "evalue_table", "latent_confounder_grid",
+           "ols_sensitivity", "ovb_sensitivity"]

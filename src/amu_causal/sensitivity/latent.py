@@ -1,0 +1,442 @@
+"""Bayesian sensitivity: the joint model with a latent confounder on a grid of strengths."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._atomic import atomic_path
+from ..bayesian import HierarchicalModel
+from ..models.confounder import LatentConfounder
+from ..models.design import Design, build_design
+
+__all__ = ["LatentGridResult", "confounder_benchmarks", "latent_confounder_grid"]
+
+#: Observed covariates used as benchmarks, and the model terms each covers.
+BENCHMARK_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
+    # early employment enters employment through months and the attachment group
+    "months_employed": {"numeric": ("months_employed",), "factor": (), "attachment": True},
+    "education": {"numeric": (), "factor": ("education",), "attachment": False},
+    "sex": {"numeric": (), "factor": ("sex",), "attachment": False},
+    "age": {"numeric": ("age", "age^2"), "factor": (), "attachment": False},
+}
+
+
+def _term_sd(posterior, design: Design, part: str, spec: dict) -> float:
+    """Posterior mean over draws of the SD over people of one covariate's log-odds term."""
+    stacked = {}
+    for name in posterior.data_vars:
+        values = posterior[name].values
+        stacked[name] = values.reshape(-1, *values.shape[2:])
+    draws = stacked["intercept"].shape[0]
+    take = np.linspace(0, draws - 1, min(draws, 200)).astype(int)
+    term = np.zeros((len(take), design.n))
+    for column in spec["numeric"]:
+        if column in design.numeric_names:
+            j = design.numeric_names.index(column)
+            term += stacked[f"{part}_numeric_coef"][take, j][:, None] * design.numeric[:, j]
+    for factor in spec["factor"]:
+        if factor in design.factors:
+            term += stacked[f"{part}_{factor}_effect"][take][:, design.factors[factor]]
+    if spec["attachment"] and part == "employment":
+        mu = stacked["attachment_effect"][take]
+        mu = np.concatenate([np.zeros((len(take), 1)), mu], axis=1)
+        term += mu[:, design.attachment_index]
+    return float(term.std(axis=1).mean())
+
+
+def confounder_benchmarks(posterior, design: Design,
+                          benchmarks=("months_employed", "education", "sex"),
+                          confounder: LatentConfounder | None = None) -> pd.DataFrame:
+    """Strengths of a latent confounder as strong as observed covariates.
+
+    A normal U with strength :math:`\\lambda` adds a term with standard
+    deviation :math:`\\lambda` to the log-odds; a covariate's term
+    :math:`x_{ij}'\\beta_j` has a standard deviation over people too. "As
+    strong as months employed" means the same standard deviation of the
+    log-odds term, in each part (for a binary U, divided by
+    :math:`\\sqrt{\\pi(1 - \\pi)}`).
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Posterior of a fitted joint model (``result.idata.posterior``).
+    design : Design
+        Its design.
+    benchmarks : sequence of str
+        Covariates (keys of :data:`BENCHMARK_TERMS`).
+    confounder : LatentConfounder, optional
+        The confounder's distribution (default normal).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``benchmark``, ``participation``, ``employment`` strengths.
+    """
+    confounder = confounder or LatentConfounder()
+    scale = (1.0 if confounder.distribution == "normal"
+             else 1.0 / np.sqrt(confounder.prevalence * (1 - confounder.prevalence)))
+    rows = []
+    for name in benchmarks:
+        if name not in BENCHMARK_TERMS:
+            raise ValueError(f"unknown benchmark {name!r}; choose from {list(BENCHMARK_TERMS)}")
+        spec = BENCHMARK_TERMS[name]
+        rows.append({"benchmark": name,
+                     "participation": scale * _term_sd(posterior, design, "participation", spec),
+                     "employment": scale * _term_sd(posterior, design, "employment", spec)})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class LatentGridResult:
+    """The AMU effect over a grid of latent-confounder strengths.
+
+    Attributes
+    ----------
+    grid : pandas.DataFrame
+        One row per cell and estimand (``ATE``, ``ATT``,
+        ``ATE[attachment=none]``): strengths ``participation`` and
+        ``employment``, posterior ``estimate``, ``std_error``, interval,
+        ``p_positive``, and the cell's ``max_r_hat``, ``min_ess_bulk``,
+        ``divergences`` and ``seconds``.
+    benchmarks : pandas.DataFrame
+        Strengths as strong as observed covariates
+        (:func:`confounder_benchmarks`).
+    settings : dict
+        Model and sampler settings of the grid.
+
+    Notes
+    -----
+    The strengths are **not identified by the data**. Each cell is the
+    posterior given its pair of strengths; the grid shows how the
+    conclusion depends on an assumption the register cannot check.
+    """
+
+    grid: pd.DataFrame
+    benchmarks: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def table(self, estimand: str = "ATE") -> pd.DataFrame:
+        """Rows of one estimand."""
+        out = self.grid[self.grid["estimand"] == estimand]
+        if out.empty:
+            raise ValueError(f"no estimand {estimand!r}; the grid has "
+                             f"{sorted(self.grid['estimand'].unique())}")
+        return out.reset_index(drop=True)
+
+    def surface(self, quantity: str = "estimate", estimand: str = "ATE") -> pd.DataFrame:
+        """A quantity as a matrix: rows employment strength, columns participation."""
+        return self.table(estimand).pivot(index="employment", columns="participation",
+                                          values=quantity)
+
+    def tipping_points(self, estimand: str = "ATE", probability: float = 0.95) -> pd.DataFrame:
+        """Where the conclusion tips, along each participation strength and the diagonal.
+
+        For each participation strength, the employment strength at which
+        the posterior mean crosses zero and at which P(effect > 0) drops
+        below ``probability`` (linear interpolation between grid points;
+        NaN when it does not happen inside the grid). The ``diagonal`` row
+        moves both strengths together (where the grid is square).
+        """
+        rows = []
+        est = self.surface("estimate", estimand)
+        prob = self.surface("p_positive", estimand)
+        for lam_d in est.columns:
+            rows.append({"participation": lam_d,
+                         "employment_at_zero": _crossing(est.index, est[lam_d].to_numpy(), 0.0),
+                         f"employment_at_p{probability:g}": _crossing(
+                             prob.index, prob[lam_d].to_numpy(), probability)})
+        out = pd.DataFrame(rows)
+        if list(est.index) == list(est.columns):
+            diag = np.asarray(est.index, dtype=float)
+            rows = {"participation": "diagonal",
+                    "employment_at_zero": _crossing(diag, np.diag(est.to_numpy()), 0.0),
+                    f"employment_at_p{probability:g}": _crossing(
+                        diag, np.diag(prob.to_numpy()), probability)}
+            out = pd.concat([out, pd.DataFrame([rows])], ignore_index=True)
+        return out
+
+    def summary(self, estimand: str = "ATE") -> str:
+        """Plain-words reading of the grid."""
+        t = self.table(estimand)
+        zero = t[(t["participation"] == 0) & (t["employment"] == 0)]
+        text = []
+        if len(zero):
+            z = zero.iloc[0]
+            text.append(f"Without a latent confounder the {estimand} is {100 * z['estimate']:.1f} "
+                        f"points [{100 * z['ci_lower']:.1f}, {100 * z['ci_upper']:.1f}], "
+                        f"P(> 0) = {z['p_positive']:.3f}.")
+        tips = self.tipping_points(estimand)
+        diag = tips[tips["participation"] == "diagonal"]
+        if len(diag):
+            d = diag.iloc[0]
+            at_zero, at_p = d["employment_at_zero"], d.iloc[2]
+            text.append(
+                "With equal strengths on participation and employment, P(effect > 0) falls "
+                "below 0.95 at " + (f"{at_p:.2f}" if np.isfinite(at_p) else "no strength in the grid")
+                + " and the posterior mean reaches zero at "
+                + (f"{at_zero:.2f}" if np.isfinite(at_zero) else "no strength in the grid")
+                + " (log-odds per SD of U).")
+        for row in self.benchmarks.itertuples(index=False):
+            text.append(f"A confounder as strong as {row.benchmark}: strengths "
+                        f"{row.participation:.2f} (participation), {row.employment:.2f} "
+                        "(employment).")
+        bad = t[(t["max_r_hat"] > 1.01) | (t["divergences"] > 0)]
+        if len(bad):
+            text.append(f"{len(bad)} of {len(t)} cells did not pass the convergence checks "
+                        "(R-hat > 1.01 or divergences): read them with care or rerun with more "
+                        "draws.")
+        return "\n".join(text)
+
+    def plot_contour(self, quantity: str = "estimate", estimand: str = "ATE", ax=None):
+        """Contours of the posterior mean (or P(effect > 0)) over the two strengths."""
+        from .plots import plot_latent_contour
+
+        return plot_latent_contour(self, quantity=quantity, estimand=estimand, ax=ax)
+
+    def to_csv(self, path) -> Path:
+        """Write the grid table."""
+        with atomic_path(path) as tmp:
+            self.grid.to_csv(tmp, index=False)
+        return Path(path)
+
+
+def _crossing(x, y, level: float) -> float:
+    """First x at which y falls through ``level`` (linear interpolation)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    above = y >= level
+    if not above[0]:
+        return float(x[0])  # tipped already at the smallest strength
+    for i in range(1, len(x)):
+        if not above[i]:
+            return float(x[i - 1] + (level - y[i - 1]) * (x[i] - x[i - 1]) / (y[i] - y[i - 1]))
+    return np.nan
+
+
+def _snake(participation, employment) -> list[tuple[float, float]]:
+    """Cells ordered so that each is next to the one before (warm starts)."""
+    cells = []
+    for i, lam_y in enumerate(employment):
+        row = list(participation) if i % 2 == 0 else list(participation)[::-1]
+        cells.extend((float(lam_d), float(lam_y)) for lam_d in row)
+    return cells
+
+
+_ESTIMANDS = ("ATE", "ATT", "ATE[attachment=none]")
+
+
+def latent_confounder_grid(
+    df: pd.DataFrame,
+    participation=(0.0, 0.25, 0.5, 0.75, 1.0),
+    employment=(0.0, 0.25, 0.5, 0.75, 1.0),
+    *,
+    model: HierarchicalModel | None = None,
+    draws: int = 250,
+    tune: int = 150,
+    nodes: int = 5,
+    benchmarks=("months_employed", "education", "sex"),
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+    random_seed: int | None = 1,
+) -> LatentGridResult:
+    """Fit the joint model with a latent confounder of each pair of strengths.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Register data in the contract.
+    participation, employment : sequence of float
+        Strengths on the log-odds of participation and of employment per
+        standard deviation of a normal U (see :class:`LatentConfounder`).
+    model : HierarchicalModel, optional
+        The model and sampler settings (its ``draws`` and ``tune`` are
+        replaced by this function's); it must use nutpie, which compiles
+        the model once for the whole grid.
+    draws, tune : int, default 250 and 150
+        Kept draws and warm-up per chain and cell. Fewer than for a single
+        fit: each cell starts at the previous cell's posterior mean. Each
+        cell's R-hat, ESS and divergences are in the table.
+    nodes : int, default 5
+        Gauss-Hermite points for U.
+    benchmarks : sequence of str
+        Observed covariates whose strength is computed from the cell with
+        the smallest strengths (the plain model when the grid has (0, 0)).
+    checkpoint : path, optional
+        CSV file that receives each finished cell; a rerun with the same
+        data and settings skips the cells already there (resume).
+    progress : bool, default True
+        A progress bar over cells.
+    random_seed : int, optional
+        Seed of the first cell; cell *k* uses ``random_seed + k``.
+
+    Returns
+    -------
+    LatentGridResult
+
+    Notes
+    -----
+    The model is compiled once with the strengths as data and each cell
+    only swaps them (``CompiledModel.with_data``); cells are visited in a
+    snake order so that each starts at its neighbour's posterior mean.
+    Measured on the default register in ``benchmarks/sensitivity_grid.py``.
+    """
+    from ..sampling import SamplerSettings, compile_model, sample_model
+
+    model = model or HierarchicalModel(progressbar=False)
+    if model.sampler != "nutpie":
+        raise ValueError("the grid reuses one compiled model, which needs sampler='nutpie'")
+    participation = [float(v) for v in participation]
+    employment = [float(v) for v in employment]
+    if not participation or not employment:
+        raise ValueError("participation and employment need at least one strength each")
+    model = replace(model, draws=draws, tune=tune, progressbar=False,
+                    confounder=LatentConfounder(participation[0], employment[0], nodes=nodes))
+    design = build_design(df)
+    key = _grid_key(design, model)
+    done = _read_checkpoint(checkpoint, key)
+    cells = _snake(participation, employment)
+    todo = [c for c in cells if c not in done]
+    rows = [r for c in cells if c in done for r in done[c]]
+    benchmark_table = None
+    if todo:
+        pm_model, _ = model.build(df)
+        compiled = compile_model(pm_model, "nutpie")
+        settings = model.sampler_settings()
+        init = None
+        bar = _progress(progress, len(cells), len(cells) - len(todo))
+        try:
+            for k, (lam_d, lam_y) in enumerate(cells):
+                if (lam_d, lam_y) in done:
+                    continue
+                cell_model = replace(model, confounder=replace(model.confounder,
+                                                               participation=lam_d,
+                                                               employment=lam_y))
+                start = time.perf_counter()
+                idata = sample_model(
+                    pm_model, SamplerSettings(**{**settings.to_dict(), "progressbar": False}),
+                    random_seed=None if random_seed is None else random_seed + k,
+                    compiled=compiled.with_data(confounder_participation=lam_d,
+                                                confounder_employment=lam_y),
+                    init_mean=init, store_unconstrained=True)
+                unconstrained = idata.sample_stats["unconstrained_draw"].values
+                init = unconstrained.reshape(-1, unconstrained.shape[-1]).mean(axis=0)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = cell_model.result_from_idata(idata, design,
+                                                          seconds=time.perf_counter() - start)
+                cell_rows = _cell_rows(result, lam_d, lam_y, time.perf_counter() - start)
+                rows.extend(cell_rows)
+                done[(lam_d, lam_y)] = cell_rows
+                if benchmark_table is None and (lam_d, lam_y) == min(cells, key=sum):
+                    benchmark_table = confounder_benchmarks(idata.posterior, design,
+                                                            benchmarks, model.confounder)
+                _write_checkpoint(checkpoint, key, rows, benchmark_table)
+                bar.advance(f"U strengths ({lam_d:g}, {lam_y:g}): ATE "
+                            f"{100 * result.estimate('ATE'):.1f} points")
+        finally:
+            bar.close()
+    if benchmark_table is None:
+        benchmark_table = _read_benchmarks(checkpoint, key)
+    grid = pd.DataFrame(rows).sort_values(["estimand", "employment", "participation"])
+    return LatentGridResult(
+        grid=grid.reset_index(drop=True),
+        benchmarks=benchmark_table if benchmark_table is not None else pd.DataFrame(
+            columns=["benchmark", "participation", "employment"]),
+        settings={"draws": draws, "tune": tune, "nodes": nodes, "chains": model.chains,
+                  "participation": participation, "employment": employment,
+                  "model": model.name},
+    )
+
+
+def _cell_rows(result, lam_d: float, lam_y: float, seconds: float) -> list[dict]:
+    diag = result.diagnostics()
+    effects = result.effects().set_index("estimand")
+    rows = []
+    for estimand in _ESTIMANDS:
+        r = effects.loc[estimand]
+        rows.append({"participation": lam_d, "employment": lam_y, "estimand": estimand,
+                     "estimate": r["estimate"], "std_error": r["std_error"],
+                     "ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"],
+                     "p_positive": r["p_positive"], "max_r_hat": float(diag["r_hat"].max()),
+                     "min_ess_bulk": float(diag["ess_bulk"].min()),
+                     "divergences": int(result.sampler.get("divergences", 0)),
+                     "seconds": round(seconds, 1)})
+    return rows
+
+
+def _grid_key(design: Design, model: HierarchicalModel) -> str:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(design.X).tobytes())
+    h.update(design.treatment.tobytes())
+    h.update(design.outcome.tobytes())
+    h.update(design.municipality_index.tobytes())
+    settings = {"priors": model.priors.to_dict(), "mundlak": model.mundlak,
+                "draws": model.draws, "tune": model.tune, "chains": model.chains,
+                "nodes": model.confounder.nodes, "dist": model.confounder.distribution}
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def _read_checkpoint(path, key) -> dict:
+    if path is None or not Path(path).exists():
+        return {}
+    table = pd.read_csv(path)
+    if "key" not in table or (table["key"] != key).any():
+        raise ValueError(f"checkpoint {path} belongs to other data or settings; remove it or "
+                         "choose another file (it is never overwritten silently)")
+    cells: dict = {}
+    for row in table[table["kind"] == "cell"].drop(columns=["key", "kind"]).to_dict("records"):
+        cells.setdefault((float(row["participation"]), float(row["employment"])), []).append(
+            {k: v for k, v in row.items() if k != "benchmark"})
+    return cells
+
+
+def _read_benchmarks(path, key):
+    if path is None or not Path(path).exists():
+        return None
+    table = pd.read_csv(path)
+    b = table[table["kind"] == "benchmark"]
+    return b[["benchmark", "participation", "employment"]].reset_index(drop=True) if len(b) else None
+
+
+def _write_checkpoint(path, key, rows, benchmarks) -> None:
+    if path is None:
+        return
+    frames = [pd.DataFrame(rows).assign(kind="cell")]
+    if benchmarks is not None:
+        frames.append(benchmarks.assign(kind="benchmark"))
+    table = pd.concat(frames, ignore_index=True).assign(key=key)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+class _progress:
+    """A rich progress bar over grid cells (or nothing)."""
+
+    def __init__(self, show: bool, total: int, completed: int):
+        self._bar = None
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("latent-confounder grid"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.description}"))
+            self._bar.start()
+            self._task = self._bar.add_task("", total=total, completed=completed)
+
+    def advance(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=text)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--peer-cells", type=int, default=2)
     parser.add_argument("--draws", type=int, default=250)
     parser.add_argument("--tune", type=int, default=150)
-    parser.add_argument("--nodes", type=int, default=5)
+    parser.add_argument("--nodes", type=int, default=7)
     args = parser.parse_args()
     df, truth = ac.simulate_register(n=args.n, seed=1)
 

@@ -3,6 +3,7 @@
 The public API. See https://amu-causal.readthedocs.io (or ``docs/``) for the guide.
 """
 
+from . import sensitivity
 from .baselines import DML, OLSFixedEffects
 from .bayesian import HierarchicalModel
 from .data import (
@@ -23,7 +24,7 @@ from .data import (
     write_register,
 )
 from .diagnostics import ConvergenceError, ConvergenceWarning
-from .models import Priors
+from .models import LatentConfounder, Priors
 from .report import plot_compare, plot_effects, plot_municipality_effects, plot_participation
 from .results import CausalResult, compare
 from .simulate import (
@@ -44,6 +45,7 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "HierarchicalModel",
+    "LatentConfounder",
     "OLSFixedEffects",
     "Priors",
     "RegisterDataError",
@@ -67,6 +69,7 @@ __all__ = [
     "plot_participation",
     "read_column_mapping",
     "schema_table",
+    "sensitivity",
     "simulate_register",
     "validate_register",
     "write_register",

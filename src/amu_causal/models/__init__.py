@@ -5,5 +5,6 @@ from .design import Design, build_design
 from .joint import HYPERPARAMETERS, PARTS, build_joint_model, linear_predictors
 from .priors import Priors
 
-__all__ = ["HYPERPARAMETERS", "PARTS", "Design", "LatentConfounder", "Priors", "build_design", "build_joint_model",
+__all__ = ["HYPERPARAMETERS", "PARTS", "Design", "LatentConfounder",
+           "Priors", "build_design", "build_joint_model",
            "linear_predictors"]

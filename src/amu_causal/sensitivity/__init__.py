@@ -14,10 +14,13 @@ plus E-values (:func:`evalue`), and :class:`ConfounderScenario`, which
 translates one scenario ("as strong as months employed") into all three.
 """
 
+from .dml import DMLSensitivity, dml_sensitivity
 from .evalues import evalue, evalue_from_risk_difference, evalue_table
 from .latent import LatentGridResult, confounder_benchmarks, latent_confounder_grid
 from .ovb import OVBSensitivity, ols_sensitivity, ovb_sensitivity
+from .scenario import ConfounderScenario, ScenarioResult, scenario_table
 
-__all__ = ["LatentGridResult", "OVBSensitivity", "confounder_benchmarks", "evalue",
+__all__ = ["ConfounderScenario", "DMLSensitivity", "LatentGridResult", "OVBSensitivity",
+           "ScenarioResult", "confounder_benchmarks", "dml_sensitivity", "evalue",
            "evalue_from_risk_difference", "evalue_table", "latent_confounder_grid",
-           "ols_sensitivity", "ovb_sensitivity"]
+           "ols_sensitivity", "ovb_sensitivity", "scenario_table"]

@@ -227,9 +227,11 @@ class OVBSensitivity:
         se = adjusted_se(self.se, self.dof, r2dz_x, r2yz_dx)
         crit = stats.t.ppf(1 - self.alpha / 2, self.dof - 1)
         labels = label if label is not None else [""] * len(r2dz_x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = est / se  # infinite where the confounder explains all of the outcome
         return pd.DataFrame({
             "bound_label": labels, "r2dz_x": r2dz_x, "r2yz_dx": r2yz_dx,
-            "adjusted_estimate": est, "adjusted_se": se, "adjusted_t": est / se,
+            "adjusted_estimate": est, "adjusted_se": se, "adjusted_t": t,
             "adjusted_lower": est - crit * se, "adjusted_upper": est + crit * se,
         })
 

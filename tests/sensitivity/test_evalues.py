@@ -1,0 +1,57 @@
+"""E-values against VanderWeele and Ding (2017)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from amu_causal.results import CausalResult
+from amu_causal.sensitivity import evalue, evalue_from_risk_difference, evalue_table
+
+
+def test_published_example():
+    # VanderWeele and Ding (2017): RR 3.9 (1.8 to 8.7), E-values 7.26 and 3.0
+    e = evalue(3.9, 1.8, 8.7)
+    assert e["evalue"] == pytest.approx(7.26, abs=0.005)
+    assert e["evalue_ci"] == pytest.approx(3.0, abs=0.005)
+
+
+def test_protective_effects_use_the_inverse_and_the_upper_limit():
+    e = evalue(1 / 3.9, 1 / 8.7, 1 / 1.8)
+    assert e["evalue"] == pytest.approx(7.26, abs=0.005)
+    assert e["evalue_ci"] == pytest.approx(3.0, abs=0.005)
+
+
+def test_interval_containing_one_gives_one():
+    assert evalue(1.5, 0.9, 2.5)["evalue_ci"] == 1.0
+    assert evalue(1.0)["evalue"] == 1.0
+
+
+def test_draws_give_a_posterior_of_e_values():
+    draws = np.array([1.2, 1.5, 2.0])
+    out = evalue(draws)["evalue"]
+    assert out.shape == (3,) and np.all(np.diff(out) > 0)
+
+
+def test_from_risk_difference_and_eva_numbers():
+    e = evalue_from_risk_difference(0.10, 0.09, 0.05, 0.15)
+    assert e["rr"] == pytest.approx(0.19 / 0.09)
+    assert e["evalue"] == pytest.approx(evalue(0.19 / 0.09)["evalue"])
+    assert e["evalue_ci"] == pytest.approx(evalue(0.14 / 0.09)["evalue"])
+    with pytest.raises(ValueError, match="baseline"):
+        evalue_from_risk_difference(0.1, 0.0)
+
+
+def _result(rows):
+    table = pd.DataFrame(rows, columns=["estimand", "estimate", "ci_lower", "ci_upper"])
+    table = table.assign(estimator="x", std_error=0.01, level=0.95, p_positive=np.nan)
+    return CausalResult("x", table, n=10)
+
+
+def test_table_uses_the_risk_ratio_when_present_and_asks_for_a_baseline_otherwise():
+    with_rr = _result([["ATE", 0.05, 0.02, 0.08], ["RR", 1.4, 1.1, 1.8]])
+    assert evalue_table(with_rr)["estimand"].tolist() == ["RR"]
+    without = _result([["ATE", 0.05, 0.02, 0.08]])
+    with pytest.raises(ValueError, match="baseline"):
+        evalue_table(without)
+    table = evalue_table(without, baseline=0.2)
+    assert table["rr"].iloc[0] == pytest.approx(1.25)

@@ -1,0 +1,103 @@
+"""The latent-confounder grid: cells, resume, tipping points, plots, benchmarks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import amu_causal as ac
+from amu_causal.sensitivity import LatentGridResult, latent_confounder_grid
+from amu_causal.sensitivity.latent import _crossing, _snake
+
+
+@pytest.fixture(scope="module")
+def grid_run(tmp_path_factory):
+    df, _ = ac.simulate_register(n=2_500, seed=3)
+    path = tmp_path_factory.mktemp("grid") / "cells.csv"
+    grid = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                  checkpoint=path, progress=False, random_seed=5)
+    return df, grid, path
+
+
+@pytest.mark.slow
+def test_grid_has_every_cell_and_estimand(grid_run):
+    _, grid, _ = grid_run
+    table = grid.table("ATE")
+    assert sorted(zip(table["participation"], table["employment"], strict=True)) == [
+        (0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
+    assert set(grid.grid["estimand"]) == {"ATE", "ATT", "ATE[attachment=none]"}
+    assert (table["ci_lower"] <= table["estimate"]).all()
+    assert {"max_r_hat", "min_ess_bulk", "divergences", "seconds"} <= set(table.columns)
+
+
+@pytest.mark.slow
+def test_a_confounder_raising_both_lowers_the_effect(grid_run):
+    _, grid, _ = grid_run
+    surface = grid.surface("estimate")
+    assert surface.loc[1.0, 1.0] < surface.loc[0.0, 0.0]
+
+
+@pytest.mark.slow
+def test_resume_reads_finished_cells_without_sampling(grid_run, monkeypatch):
+    df, grid, path = grid_run
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished cell was sampled again")
+
+    monkeypatch.setattr("amu_causal.sampling.sample_model", fail)
+    again = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                   checkpoint=path, progress=False, random_seed=5)
+    cols = ["participation", "employment", "estimate", "ci_lower", "ci_upper"]
+    pd.testing.assert_frame_equal(again.grid[cols], grid.grid[cols], check_exact=False,
+                                  rtol=1e-12)
+    assert list(again.benchmarks["benchmark"]) == list(grid.benchmarks["benchmark"])
+
+
+@pytest.mark.slow
+def test_checkpoint_of_other_settings_is_refused(grid_run):
+    df, _, path = grid_run
+    with pytest.raises(ValueError, match="other data or settings"):
+        latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, checkpoint=path,
+                               progress=False)
+
+
+@pytest.mark.slow
+def test_benchmarks_and_plots(grid_run):
+    _, grid, _ = grid_run
+    b = grid.benchmarks.set_index("benchmark")
+    assert list(b.index) == ["months_employed", "education", "sex"]
+    assert (b > 0).all().all()
+    # early employment is the strongest predictor of employment two years out
+    assert b.loc["months_employed", "employment"] == b["employment"].max()
+    for quantity in ("estimate", "p_positive"):
+        ax = grid.plot_contour(quantity)
+        assert "participation" in ax.get_xlabel()
+    assert "latent confounder" in grid.summary() or "Without" in grid.summary()
+
+
+def test_tipping_points_on_a_hand_made_grid():
+    rows = []
+    for d in (0.0, 0.5, 1.0):
+        for y in (0.0, 0.5, 1.0):
+            est = 0.05 - 0.04 * (d + y)
+            rows.append({"participation": d, "employment": y, "estimand": "ATE",
+                         "estimate": est, "p_positive": 1.0 if est > 0.01 else 0.5})
+    result = LatentGridResult(grid=pd.DataFrame(rows), benchmarks=pd.DataFrame(
+        columns=["benchmark", "participation", "employment"]))
+    tips = result.tipping_points().set_index("participation")
+    assert np.isnan(tips.loc[0.0, "employment_at_zero"])  # never reaches zero in the grid
+    assert tips.loc[0.5, "employment_at_zero"] == pytest.approx(0.75)
+    assert tips.loc["diagonal", "employment_at_zero"] == pytest.approx(0.625)
+
+
+def test_crossing_and_snake_order():
+    assert _crossing([0, 1, 2], [1.0, 0.5, -0.5], 0.0) == pytest.approx(1.5)
+    assert np.isnan(_crossing([0, 1], [1.0, 0.5], 0.0))
+    assert _crossing([0, 1], [-1.0, -2.0], 0.0) == 0.0
+    cells = _snake([0, 1, 2], [0, 1])
+    assert cells == [(0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1)]
+
+
+def test_grid_refuses_other_samplers():
+    df, _ = ac.simulate_register(n=300, seed=1)
+    with pytest.raises(ValueError, match="nutpie"):
+        latent_confounder_grid(df, model=ac.HierarchicalModel(sampler="pymc"))

@@ -108,3 +108,14 @@ def test_strengths_with_priors_are_free_variables(design):
     names = [v.name for v in model.free_RVs]
     assert "confounder_participation" in names and "confounder_employment" not in names
     assert "confounder_strength" in model.named_vars
+
+
+def test_model_settings_name_and_refusals():
+    import amu_causal as ac
+
+    model = ac.HierarchicalModel(confounder=LatentConfounder(0.5, None))
+    assert model.name == "HierarchicalModel[U=0.5, prior]"
+    with pytest.raises(ValueError, match="joint"):
+        ac.HierarchicalModel(joint=False, confounder=LatentConfounder(0.5, 0.5))
+    with pytest.raises(TypeError, match="LatentConfounder"):
+        ac.HierarchicalModel(confounder=(0.5, 0.5))

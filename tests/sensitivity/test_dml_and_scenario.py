@@ -14,7 +14,9 @@ from amu_causal.sensitivity import (
 
 @pytest.fixture(scope="module")
 def register():
-    return ac.simulate_register(n=3_000, seed=4)
+    # DoubleML's benchmark gains are unstable with few participants (at n = 3,000,
+    # about 180, leaving out sex moved cf_d to its cap of 1); 10,000 gives about 600
+    return ac.simulate_register(n=10_000, seed=4)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def test_dml_sensitivity_matches_the_baseline_and_widens_with_confounding(regist
     strong = dml_sens.analysis(0.1, 0.1).iloc[0]
     assert strong["theta_lower"] < none["theta_lower"] < strong["theta_upper"]
     b = dml_sens.benchmarks.iloc[0]
-    assert b["benchmark"] == "sex" and 0 <= b["cf_y"] < 1 and 0 <= b["cf_d"] < 1
+    assert b["benchmark"] == "sex" and 0 <= b["cf_y"] < 0.5 and 0 <= b["cf_d"] < 0.5
     rv = dml_sens.robustness_values()
     assert 0 <= rv["rva"] <= rv["rv"] <= 1
 
@@ -72,8 +74,8 @@ def test_one_scenario_three_frameworks(register, dml_sens):
     assert np.isfinite(table[["adjusted_estimate", "adjusted_lower", "adjusted_upper"]]).all().all()
     for row in table.itertuples(index=False):
         assert row.adjusted_lower <= row.adjusted_estimate <= row.adjusted_upper
-    # the closed-form frameworks move the estimate toward zero by construction
+    # the closed-form frameworks never raise a positive estimate (DML: cf_d may be 0)
     for row in table.iloc[1:].itertuples(index=False):
-        assert abs(row.adjusted_estimate) < abs(row.unadjusted)
+        assert row.unadjusted > 0 and row.adjusted_estimate <= row.unadjusted
     text = result.conclusion()
     assert "1x sex" in text and "true ATE" in text

@@ -261,9 +261,10 @@ def latent_confounder_grid(
         replaced by this function's); it must use nutpie, which compiles
         the model once for the whole grid.
     draws, tune : int, default 250 and 150
-        Kept draws and warm-up per chain and cell. Fewer than for a single
-        fit: each cell starts at the previous cell's posterior mean. Each
-        cell's R-hat, ESS and divergences are in the table.
+        Kept draws and warm-up per chain and cell, fewer than for a single
+        fit so that a grid finishes in reasonable time. Each cell's R-hat,
+        ESS and divergences are in the table; refit the cells that matter
+        with full draws.
     nodes : int, default 7
         Gauss-Hermite points for U: a person's likelihood is accurate to
         2e-4 (relative) for strengths up to 1 (see :class:`LatentConfounder`
@@ -287,8 +288,11 @@ def latent_confounder_grid(
     -----
     The model is compiled once with the strengths as data and each cell
     only swaps them (``CompiledModel.with_data``); cells are visited in a
-    snake order so that each starts at its neighbour's posterior mean.
-    Measured on the default register in ``benchmarks/sensitivity_grid.py``.
+    snake order so that each starts at its neighbour's posterior mean
+    (measured: this saves little, because nutpie re-adapts the mass matrix
+    from scratch in every cell). Measured on the default register in
+    ``benchmarks/sensitivity_grid.py``: about 50 s per cell on 2 cores, so a
+    5 x 5 grid takes about 21 minutes (see the performance page).
     """
     from ..sampling import SamplerSettings, compile_model, sample_model
 

@@ -92,17 +92,22 @@ class DMLSensitivity:
         if value not in ("theta", "ci"):
             raise ValueError("value must be 'theta' or 'ci'")
         if lim is None:
-            finite = self.benchmarks[["cf_y", "cf_d"]].to_numpy(dtype=float)
-            finite = finite[np.isfinite(finite)]
-            lim = min(0.9, max(0.15, 1.3 * finite.max() if finite.size else 0.15))
-        grid = np.linspace(0.0, lim, size)
+            def top(column):
+                values = self.benchmarks[column].to_numpy(dtype=float)
+                values = values[np.isfinite(values)]
+                return min(0.9, max(0.05, 1.3 * values.max() if values.size else 0.15))
+
+            lim_y, lim_d = top("cf_y"), top("cf_d")
+        else:
+            lim_y = lim_d = lim
+        grid_y, grid_d = np.linspace(0.0, lim_y, size), np.linspace(0.0, lim_d, size)
         z = np.empty((size, size))
-        for i, cf_y in enumerate(grid):
-            for j, cf_d in enumerate(grid):
+        for i, cf_y in enumerate(grid_y):
+            for j, cf_d in enumerate(grid_d):
                 row = self.analysis(cf_y, cf_d).iloc[0]
                 z[i, j] = self.toward_zero(row)[0 if value == "theta" else 1]
-        return pd.DataFrame(z, index=pd.Index(grid, name="cf_y"),
-                            columns=pd.Index(grid, name="cf_d"))
+        return pd.DataFrame(z, index=pd.Index(grid_y, name="cf_y"),
+                            columns=pd.Index(grid_d, name="cf_d"))
 
     def plot_contour(self, value: str = "theta", ax=None):
         """Contours of the bound toward zero (shared style with the other frameworks)."""
@@ -115,7 +120,9 @@ class DMLSensitivity:
         rv = self.robustness_values()
         text = [f"DML estimate {self.estimate:.4f}: a confounder with cf_y = cf_d = "
                 f"{100 * rv['rv']:.1f} % (rho = {self.rho:g}) would bring its bound to zero; "
-                f"{100 * rv['rva']:.1f} % would bring the confidence bound to zero."]
+                + (f"{100 * rv['rva']:.1f} % would bring the confidence bound to zero."
+                   if rv["rva"] >= 5e-4 else "its confidence interval (nearly) contains zero "
+                   "already.")]
         for r in self.benchmarks.itertuples(index=False):
             text.append(f"  as strong as {r.benchmark}: cf_y = {r.cf_y:.3f}, cf_d = {r.cf_d:.3f},"
                         f" rho = {r.rho:.2f}")

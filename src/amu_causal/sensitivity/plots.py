@@ -46,7 +46,9 @@ def contour_panel(ax, x, y, z, *, threshold: float, threshold_label: str, xlabel
     z = np.asarray(z, dtype=float)
     finite = z[np.isfinite(z)]
     if finite.size:
-        levels = np.unique(np.round(np.linspace(finite.min(), finite.max(), 9), 6))
+        # levels over the bulk of the surface: a few extreme corners would
+        # otherwise crowd every line into them
+        levels = np.unique(np.round(np.linspace(np.percentile(finite, 5), finite.max(), 9), 6))
         if len(levels) > 1:
             cs = ax.contour(x, y, z, levels=levels, colors="0.45", linewidths=0.8)
             ax.clabel(cs, fmt=lambda v: fmt.format(v), fontsize=7)
@@ -63,9 +65,17 @@ def contour_panel(ax, x, y, z, *, threshold: float, threshold_label: str, xlabel
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.set_xlim(min(x), max(x))
-    ax.set_ylim(min(y), max(y))
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    # benchmarks outside the computed grid stay visible: the axes extend to
+    # them, and the contours cover only the grid
+    points = list(points)
+    x_top = max([max(x), *[p[0] for p in points]])
+    y_top = max([max(y), *[p[1] for p in points]])
+    ax.set_xlim(min(x), x_top * (1.08 if x_top > max(x) else 1.0))
+    ax.set_ylim(min(y), y_top * (1.08 if y_top > max(y) else 1.0))
+    if x_top > max(x) or y_top > max(y):
+        ax.axvline(max(x), color="0.8", lw=0.8, ls=":")
+        ax.axhline(max(y), color="0.8", lw=0.8, ls=":")
+    ax.legend(loc="best", fontsize=8, framealpha=0.85)
     return ax
 
 
@@ -83,8 +93,7 @@ def plot_latent_contour(result, *, quantity: str = "estimate", estimand: str = "
     else:
         raise ValueError("quantity must be 'estimate' or 'p_positive'")
     points = [(r.participation, r.employment, f"1x {r.benchmark}")
-              for r in result.benchmarks.itertuples(index=False)
-              if r.participation <= x.max() * 1.3 and r.employment <= y.max() * 1.3]
+              for r in result.benchmarks.itertuples(index=False)]
     return contour_panel(ax, x, y, z, threshold=threshold, threshold_label=label,
                          xlabel="strength on participation (log-odds per SD of U)",
                          ylabel="strength on employment (log-odds per SD of U)",
@@ -101,10 +110,15 @@ def plot_ovb_contour(sens, *, sensitivity_of: str = "estimate", lim: float | Non
     """Cinelli-Hazlett contour plot of the bias-adjusted estimate or t value."""
     bounds = sens.bounds()
     if lim is None:
-        top = max([0.05, *bounds["r2dz_x"].tolist(), *bounds["r2yz_dx"].tolist()])
-        lim = min(0.99, 1.25 * top)
-    grid = _r2_grid(lim)
-    gx, gy = np.meshgrid(grid, grid)
+        # separate ranges: benchmarks are often weak with the treatment and strong
+        # with the outcome (or the reverse)
+        lim_d = min(0.99, max(0.02, 1.3 * float(bounds["r2dz_x"].max()) if len(bounds) else 0.4))
+        lim_y = min(0.99, max(0.05, 1.15 * float(bounds["r2yz_dx"].max()) if len(bounds)
+                              else 0.4))
+    else:
+        lim_d = lim_y = lim
+    grid_d, grid_y = _r2_grid(lim_d), _r2_grid(lim_y)
+    gx, gy = np.meshgrid(grid_d, grid_y)
     adjusted = sens.adjusted(gx.ravel(), gy.ravel())
     if sensitivity_of == "estimate":
         z = adjusted["adjusted_estimate"].to_numpy().reshape(gx.shape)
@@ -118,7 +132,7 @@ def plot_ovb_contour(sens, *, sensitivity_of: str = "estimate", lim: float | Non
     else:
         raise ValueError("sensitivity_of must be 'estimate' or 't-value'")
     points = [(r.r2dz_x, r.r2yz_dx, r.bound_label) for r in bounds.itertuples(index=False)]
-    return contour_panel(ax, grid, grid, z, threshold=threshold, threshold_label=label,
+    return contour_panel(ax, grid_d, grid_y, z, threshold=threshold, threshold_label=label,
                          xlabel="partial R² of confounder with treatment",
                          ylabel="partial R² of confounder with outcome",
                          title=f"OLS omitted-variable bias: adjusted {sensitivity_of}",

@@ -345,7 +345,8 @@ class HierarchicalModel:
             if self.joint:
                 # with a latent confounder, the municipal propensity averages over U
                 p = (1.0 / (1.0 + np.exp(-eta_d)) if self.confounder is None
-                     else self._marginal_propensity(eta_d, chunk["confounder_strength"]))
+                     else self.confounder.participation_probability(
+                         eta_d, chunk["confounder_strength"]))
                 onehot = np.zeros((design.n, k))
                 onehot[np.arange(design.n), design.municipality_index] = 1.0
                 propensity.append(p @ onehot / counts)
@@ -373,11 +374,6 @@ class HierarchicalModel:
                     "attachment": list(ATTACHMENT_GROUPS),
                     "municipality": list(design.municipalities)},
         )
-
-    def _marginal_propensity(self, eta_d: np.ndarray, strength: np.ndarray) -> np.ndarray:
-        nodes, weights = self.confounder.support()
-        z = eta_d[:, :, None] + strength[:, 0][:, None, None] * nodes[None, None, :]
-        return (1.0 / (1.0 + np.exp(-z))) @ weights
 
     def _summary(self, values: xr.DataArray, names, null=0.0) -> pd.DataFrame:
         flat = values.values.reshape(-1, *values.shape[2:])

@@ -119,3 +119,12 @@ def test_model_settings_name_and_refusals():
         ac.HierarchicalModel(joint=False, confounder=LatentConfounder(0.5, 0.5))
     with pytest.raises(TypeError, match="LatentConfounder"):
         ac.HierarchicalModel(confounder=(0.5, 0.5))
+
+
+def test_participation_probability_averages_over_u():
+    u = LatentConfounder(0.0, 0.0)
+    eta = np.array([[-1.0, 0.5]])
+    np.testing.assert_allclose(u.participation_probability(eta, np.zeros((1, 2))), expit(eta))
+    # a spread in U pulls probabilities toward one half on the log-odds scale's flat side
+    spread = u.participation_probability(np.array([[-3.0]]), np.array([[1.5, 0.0]]))
+    assert spread[0, 0] > expit(-3.0)

@@ -182,6 +182,20 @@ class LatentConfounder:
         terms = np.log(weights)[None, :] + log_expit(sign_a * z_d) + log_expit(sign_y * z_y)
         return logsumexp(terms, axis=1)
 
+    def participation_probability(self, eta_d, strength) -> np.ndarray:
+        """Each person's probability of AMU participation with U integrated out.
+
+        Parameters
+        ----------
+        eta_d : numpy.ndarray
+            ``(S, n)`` participation log-odds at U = 0.
+        strength : numpy.ndarray
+            ``(S, 2)`` strengths per draw.
+        """
+        nodes, weights = self.support()
+        z = eta_d[:, :, None] + np.asarray(strength)[:, 0][:, None, None] * nodes[None, None, :]
+        return expit(z) @ weights
+
     def potential_outcomes(self, base, shift, eta_d, treatment, strength):
         """Each person's employment probabilities without and with AMU, U integrated out.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -214,8 +214,7 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
         latent_benchmarks = confounder_benchmarks(plain.idata.posterior, build_design(df),
                                                   benchmarks)
     strengths = scenario.latent_strengths(latent_benchmarks)
-    adjusted = HierarchicalModel(**{**_fields(model), "confounder": LatentConfounder(
-        *strengths)}).fit(df)
+    adjusted = replace(model, confounder=LatentConfounder(*strengths)).fit(df)
     a = adjusted.effects().set_index("estimand").loc["ATE"]
     unadjusted = plain.estimate("ATE") if plain is not None else np.nan
     rows.append({"framework": "Bayesian latent confounder", "estimand": "ATE",
@@ -251,8 +250,3 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
                           extra={"plain": plain, "adjusted": adjusted, "ovb": ovb, "dml": dml,
                                  "latent_benchmarks": latent_benchmarks})
 
-
-def _fields(model) -> dict:
-    from dataclasses import fields
-
-    return {f.name: getattr(model, f.name) for f in fields(model)}

@@ -26,7 +26,9 @@ def test_grid_has_every_cell_and_estimand(grid_run):
         (0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
     assert set(grid.grid["estimand"]) == {"ATE", "ATT", "ATE[attachment=none]"}
     assert (table["ci_lower"] <= table["estimate"]).all()
-    assert {"max_r_hat", "min_ess_bulk", "divergences", "seconds"} <= set(table.columns)
+    assert {"r_hat", "ess_bulk", "max_r_hat", "min_ess_bulk", "divergences",
+            "seconds"} <= set(table.columns)
+    assert (table["r_hat"] <= table["max_r_hat"]).all()
 
 
 @pytest.mark.slow

@@ -104,8 +104,9 @@ class LatentGridResult:
         One row per cell and estimand (``ATE``, ``ATT``,
         ``ATE[attachment=none]``): strengths ``participation`` and
         ``employment``, posterior ``estimate``, ``std_error``, interval,
-        ``p_positive``, and the cell's ``max_r_hat``, ``min_ess_bulk``,
-        ``divergences`` and ``seconds``.
+        ``p_positive``, the estimand's own ``r_hat`` and ``ess_bulk``, and the
+        cell's worst ``max_r_hat`` and ``min_ess_bulk`` over hyperparameters and
+        estimands, ``divergences`` and ``seconds``.
     benchmarks : pandas.DataFrame
         Strengths as strong as observed covariates
         (:func:`confounder_benchmarks`).
@@ -190,9 +191,11 @@ class LatentGridResult:
                         "(employment).")
         bad = t[(t["max_r_hat"] > 1.01) | (t["divergences"] > 0)]
         if len(bad):
-            text.append(f"{len(bad)} of {len(t)} cells did not pass the convergence checks "
-                        "(R-hat > 1.01 or divergences): read them with care or rerun with more "
-                        "draws.")
+            own = t[(t["r_hat"] > 1.01) | (t["ess_bulk"] < 400)] if "r_hat" in t else t.iloc[:0]
+            text.append(f"{len(bad)} of {len(t)} cells did not pass the convergence checks on "
+                        "every hyperparameter (R-hat > 1.01 or divergences); for the "
+                        f"{estimand} itself {len(own)} cells have R-hat > 1.01 or bulk ESS "
+                        "< 400. Read those with care or refit them with more draws.")
         return "\n".join(text)
 
     def plot_contour(self, quantity: str = "estimate", estimand: str = "ATE", ax=None):
@@ -362,16 +365,24 @@ def latent_confounder_grid(
     )
 
 
+#: Row of each grid estimand in the diagnostics table.
+_DIAGNOSTIC_NAME = {"ATE": "ATE", "ATT": "ATT", "ATE[attachment=none]": "ATE_by_attachment[none]"}
+
+
 def _cell_rows(result, lam_d: float, lam_y: float, seconds: float) -> list[dict]:
     diag = result.diagnostics()
+    by_name = diag.set_index("parameter")
     effects = result.effects().set_index("estimand")
     rows = []
     for estimand in _ESTIMANDS:
         r = effects.loc[estimand]
+        own = by_name.loc[_DIAGNOSTIC_NAME[estimand]]
         rows.append({"participation": lam_d, "employment": lam_y, "estimand": estimand,
                      "estimate": r["estimate"], "std_error": r["std_error"],
                      "ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"],
-                     "p_positive": r["p_positive"], "max_r_hat": float(diag["r_hat"].max()),
+                     "p_positive": r["p_positive"], "r_hat": float(own["r_hat"]),
+                     "ess_bulk": float(own["ess_bulk"]),
+                     "max_r_hat": float(diag["r_hat"].max()),
                      "min_ess_bulk": float(diag["ess_bulk"].min()),
                      "divergences": int(result.sampler.get("divergences", 0)),
                      "seconds": round(seconds, 1)})

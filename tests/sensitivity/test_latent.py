@@ -55,6 +55,26 @@ def test_resume_reads_finished_cells_without_sampling(grid_run, monkeypatch):
 
 
 @pytest.mark.slow
+def test_an_interrupted_grid_samples_only_the_missing_cell_and_keeps_benchmarks(grid_run,
+                                                                               tmp_path):
+    df, grid, path = grid_run
+    table = pd.read_csv(path)
+    missing = (table["kind"] == "cell") & (table["participation"] == 1.0) & (
+        table["employment"] == 1.0)
+    partial = tmp_path / "partial.csv"
+    table[~missing].to_csv(partial, index=False)  # as if stopped before the last cell
+    resumed = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                     checkpoint=partial, progress=False, random_seed=5)
+    assert len(resumed.table("ATE")) == 4
+    assert list(resumed.benchmarks["benchmark"]) == list(grid.benchmarks["benchmark"])
+    again = pd.read_csv(partial)
+    assert (again["kind"] == "benchmark").sum() == len(grid.benchmarks)
+    kept = resumed.table("ATE").set_index(["participation", "employment"])
+    first = grid.table("ATE").set_index(["participation", "employment"])
+    assert kept.loc[(0.0, 0.0), "estimate"] == pytest.approx(first.loc[(0.0, 0.0), "estimate"])
+
+
+@pytest.mark.slow
 def test_checkpoint_of_other_settings_is_refused(grid_run):
     df, _, path = grid_run
     with pytest.raises(ValueError, match="other data or settings"):

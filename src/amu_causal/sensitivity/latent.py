@@ -314,7 +314,7 @@ def latent_confounder_grid(
     cells = _snake(participation, employment)
     todo = [c for c in cells if c not in done]
     rows = [r for c in cells if c in done for r in done[c]]
-    benchmark_table = None
+    benchmark_table = _read_benchmarks(checkpoint, key)  # kept when a run resumes
     if todo:
         pm_model, _ = model.build(df)
         compiled = compile_model(pm_model, "nutpie")
@@ -352,8 +352,6 @@ def latent_confounder_grid(
                             f"{100 * result.estimate('ATE'):.1f} points")
         finally:
             bar.close()
-    if benchmark_table is None:
-        benchmark_table = _read_benchmarks(checkpoint, key)
     grid = pd.DataFrame(rows).sort_values(["estimand", "employment", "participation"])
     return LatentGridResult(
         grid=grid.reset_index(drop=True),

@@ -149,8 +149,12 @@ class HierarchicalModel:
         design : Design
         """
         design = build_design(df)
+        return self.build_from_design(design), design
+
+    def build_from_design(self, design: Design):
+        """The PyMC model for an already coded :class:`Design` (no sampling)."""
         return build_joint_model(design, priors=self.priors, mundlak=self.mundlak,
-                                 joint=self.joint, confounder=self.confounder), design
+                                 joint=self.joint, confounder=self.confounder)
 
     def prior_predictive(self, df: pd.DataFrame, draws: int = 500) -> pd.DataFrame:
         """What the priors imply for participation and employment rates.

@@ -297,7 +297,7 @@ def latent_confounder_grid(
     ``benchmarks/sensitivity_grid.py``: about 50 s per cell on 2 cores, so a
     5 x 5 grid takes about 21 minutes (see the performance page).
     """
-    from ..sampling import SamplerSettings, compile_model, sample_model
+    from ..sampling import compile_model, sample_model
 
     model = model or HierarchicalModel(progressbar=False)
     if model.sampler != "nutpie":
@@ -316,7 +316,7 @@ def latent_confounder_grid(
     rows = [r for c in cells if c in done for r in done[c]]
     benchmark_table = _read_benchmarks(checkpoint, key)  # kept when a run resumes
     if todo:
-        pm_model, _ = model.build(df)
+        pm_model = model.build_from_design(design)  # the design is coded once
         compiled = compile_model(pm_model, "nutpie")
         settings = model.sampler_settings()
         init = None
@@ -330,7 +330,7 @@ def latent_confounder_grid(
                                                                employment=lam_y))
                 start = time.perf_counter()
                 idata = sample_model(
-                    pm_model, SamplerSettings(**{**settings.to_dict(), "progressbar": False}),
+                    pm_model, settings,
                     random_seed=None if random_seed is None else random_seed + k,
                     compiled=compiled.with_data(confounder_participation=lam_d,
                                                 confounder_employment=lam_y),

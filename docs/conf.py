@@ -17,7 +17,7 @@ from pathlib import Path
 # library loads its OpenMP runtime; a caller's own setting wins.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import amu_causal  # noqa: E402
+import amu_causal
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))

@@ -18,11 +18,43 @@ __all__ = [
 
 
 class ConvergenceWarning(UserWarning):
-    """The sampler's output fails a convergence check; estimates may be unreliable."""
+    """The sampler's output fails a convergence check; estimates may be unreliable.
+
+    The message names each failed check with its number and what to try; the
+    same sentences are kept on the result (``result.problems``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from amu_causal import ConvergenceWarning
+    >>> from amu_causal.diagnostics import check_convergence
+    >>> table = pd.DataFrame({"parameter": ["ATE"], "r_hat": [1.05], "ess_bulk": [900.0],
+    ...                       "ess_tail": [800.0]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     problems = check_convergence(table, {"divergences": 0, "draws": 2000})
+    >>> caught[0].category is ConvergenceWarning, problems[0][:22]
+    (True, 'R-hat is 1.050 for ATE')
+    """
 
 
 class ConvergenceError(RuntimeError):
-    """Raised instead of :class:`ConvergenceWarning` when a fit is run with ``strict=True``."""
+    """Raised instead of :class:`ConvergenceWarning` when a fit is run with ``strict=True``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal import ConvergenceError
+    >>> from amu_causal.diagnostics import check_convergence
+    >>> table = pd.DataFrame({"parameter": ["ATE"], "r_hat": [1.0], "ess_bulk": [900.0],
+    ...                       "ess_tail": [800.0]})
+    >>> try:
+    ...     check_convergence(table, {"divergences": 3, "draws": 2000}, strict=True)
+    ... except ConvergenceError as err:
+    ...     print(str(err)[:55])
+    MCMC diagnostics: 3 of 2000 draws ended in a divergence
+    """
 
 
 @dataclass(frozen=True)

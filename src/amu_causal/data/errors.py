@@ -56,6 +56,15 @@ class RegisterDataError(ValueError):
     Every problem found is listed at once, in :attr:`problems`, so a
     researcher can fix them all before running again.
 
+    Parameters
+    ----------
+    problems : list of Problem
+        Every broken rule found, each with its column, how many rows break
+        it, the first few ``person_id`` values and the fix.
+    context : str, default "register data"
+        What was checked, for the first line of the message (for example a
+        file name).
+
     Examples
     --------
     >>> import amu_causal as ac
@@ -74,7 +83,22 @@ class RegisterDataError(ValueError):
         super().__init__("\n".join(lines))
 
     def to_frame(self) -> pd.DataFrame:
-        """The problems as a table (column, rule, n_rows, example_ids, fix)."""
+        """The problems as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per problem: ``column``, ``rule``, ``n_rows``,
+            ``example_ids`` and ``fix``.
+
+        Examples
+        --------
+        >>> from amu_causal import RegisterDataError
+        >>> from amu_causal.data.errors import Problem
+        >>> err = RegisterDataError([Problem("age", "must be 18-60", 2, (7, 9), "check ALDER")])
+        >>> err.to_frame()[["column", "n_rows"]].values.tolist()
+        [['age', 2]]
+        """
         return pd.DataFrame(
             [
                 {
@@ -90,12 +114,45 @@ class RegisterDataError(ValueError):
 
 
 class RegisterDataWarning(UserWarning):
-    """Something about register data that is allowed but worth knowing (rows dropped on request)."""
+    """Something about register data that is allowed but worth knowing (rows dropped on request).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=300, seed=1)
+    >>> df.loc[df.index[:2], "age"] = None
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     kept, report = ac.drop_incomplete_rows(df)
+    >>> len(df) - len(kept), caught[0].category.__name__
+    (2, 'RegisterDataWarning')
+    """
 
 
 class UnknownMunicipalityError(LookupError):
-    """A municipality code or name that is not one of Denmark's 98 municipalities."""
+    """A municipality code or name that is not one of Denmark's 98 municipalities.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> try:
+    ...     ac.municipality("Atlantis")
+    ... except ac.UnknownMunicipalityError:
+    ...     print("not a Danish municipality")
+    not a Danish municipality
+    """
 
 
 class RegisterFileError(OSError):
-    """A register file that cannot be read or written (missing, unreadable, unsupported type)."""
+    """A register file that cannot be read or written (missing, unreadable, unsupported type).
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> try:
+    ...     ac.load_register("cohort.xlsx")
+    ... except ac.RegisterFileError as err:
+    ...     print(str(err).split(":")[0])
+    cannot read 'cohort.xlsx'
+    """

@@ -30,9 +30,10 @@ class DMLSensitivity:
     confounding terms; 1 is the worst case). The bounds are
     :math:`\\theta \\pm |\\rho|\\,\\sqrt{\\mathrm{cf}_y \\mathrm{cf}_d /
     (1 - \\mathrm{cf}_d)}\\;S`, with :math:`S` estimated from the fitted
-    nuisance models (Chernozhukov et al. 2022).
+    nuisance models (Chernozhukov et al. 2022). Build it with
+    :func:`dml_sensitivity`.
 
-    Attributes
+    Parameters
     ----------
     estimate : float
         The unadjusted DML estimate (ATE for IRM, the coefficient for PLR).
@@ -44,6 +45,8 @@ class DMLSensitivity:
         ``benchmark``, ``cf_y``, ``cf_d``, ``rho``, ``delta_theta``: the
         strengths DoubleML's benchmarking finds when a covariate group is
         left out of the nuisance models (refitted with the same folds).
+    _fitted : doubleml.irm.DoubleMLIRM or doubleml.plm.DoubleMLPLR
+        The fitted DoubleML object the bounds are computed from (internal).
 
     Notes
     -----
@@ -51,6 +54,17 @@ class DMLSensitivity:
     scores, not clustered by municipality as :class:`amu_causal.DML`'s
     own intervals are; the confidence bounds here are therefore somewhat
     too narrow when municipalities share shocks.
+
+    Examples
+    --------
+    Fitting DoubleML's cross-fitted learners takes minutes, so the lines are
+    not run as doctests:
+
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
+    >>> s = ac.sensitivity.dml_sensitivity(df, benchmarks=("sex",))  # doctest: +SKIP
+    >>> s.analysis(cf_y=0.03, cf_d=0.03)[["theta_lower", "ci_lower"]]  # doctest: +SKIP
+    >>> s.robustness_values()  # doctest: +SKIP
     """
 
     estimate: float
@@ -60,7 +74,26 @@ class DMLSensitivity:
     _fitted: object = field(repr=False, default=None)
 
     def analysis(self, cf_y: float, cf_d: float, rho: float | None = None) -> pd.DataFrame:
-        """Bounds and confidence bounds for one confounding scenario."""
+        """Bounds and confidence bounds for one confounding scenario.
+
+        Parameters
+        ----------
+        cf_y : float
+            Share of the outcome regression's residual variation the confounder
+            explains, in [0, 1).
+        cf_d : float
+            The confounder's gain in the Riesz representer (roughly in explaining
+            participation), in [0, 1).
+        rho : float, optional
+            Correlation of the two confounding terms; default :attr:`rho`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``cf_y``, ``cf_d``, ``rho``, ``estimate``, the bounds
+            ``theta_lower``/``theta_upper``, the confidence bounds
+            ``ci_lower``/``ci_upper`` and the robustness values ``rv``, ``rva``.
+        """
         rho = self.rho if rho is None else rho
         if not (0 <= cf_y < 1 and 0 <= cf_d < 1):
             raise ValueError(f"cf_y and cf_d must lie in [0, 1), got {cf_y}, {cf_d}")
@@ -76,19 +109,54 @@ class DMLSensitivity:
             "rv": float(p["rv"][0]), "rva": float(p["rva"][0])}])
 
     def robustness_values(self) -> dict:
-        """DoubleML's robustness values RV and RVa (at ``rho``)."""
+        """DoubleML's robustness values RV and RVa (at ``rho``).
+
+        Returns
+        -------
+        dict
+            ``rv``: the common value of ``cf_y`` and ``cf_d`` that brings the bound
+            to zero; ``rva``: the same for the confidence bound.
+        """
         row = self.analysis(0.0, 0.0).iloc[0]
         return {"rv": row["rv"], "rva": row["rva"]}
 
     def toward_zero(self, row) -> tuple[float, float]:
-        """The bound and the confidence bound on the side of zero."""
+        """The bound and the confidence bound on the side of zero.
+
+        Parameters
+        ----------
+        row : pandas.Series
+            A row of :meth:`analysis`.
+
+        Returns
+        -------
+        tuple of float
+            The lower bound and lower confidence bound for a positive estimate,
+            the upper ones for a negative estimate.
+        """
         if self.estimate >= 0:
             return float(row["theta_lower"]), float(row["ci_lower"])
         return float(row["theta_upper"]), float(row["ci_upper"])
 
     def contour_grid(self, value: str = "theta", lim: float | None = None,
                      size: int = 21) -> pd.DataFrame:
-        """The bound toward zero over a grid of (cf_d, cf_y): rows cf_y, columns cf_d."""
+        """The bound toward zero over a grid of (cf_d, cf_y): rows cf_y, columns cf_d.
+
+        Parameters
+        ----------
+        value : {"theta", "ci"}, default "theta"
+            The bound itself or its confidence bound.
+        lim : float, optional
+            Upper end of both axes; by default 1.3 times the largest benchmark
+            (between 0.05 and 0.9), separately for each axis.
+        size : int, default 21
+            Grid points per axis.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``size x size`` values, index ``cf_y``, columns ``cf_d``.
+        """
         if value not in ("theta", "ci"):
             raise ValueError("value must be 'theta' or 'ci'")
         if lim is None:
@@ -110,13 +178,30 @@ class DMLSensitivity:
                             columns=pd.Index(grid_d, name="cf_d"))
 
     def plot_contour(self, value: str = "theta", ax=None):
-        """Contours of the bound toward zero (shared style with the other frameworks)."""
+        """Contours of the bound toward zero (shared style with the other frameworks).
+
+        Parameters
+        ----------
+        value : {"theta", "ci"}, default "theta"
+            The bound itself or its confidence bound.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from .plots import plot_dml_contour
 
         return plot_dml_contour(self, value=value, ax=ax)
 
     def summary(self) -> str:
-        """Plain-words reading of the robustness values and benchmarks."""
+        """Plain-words reading of the robustness values and benchmarks.
+
+        Returns
+        -------
+        str
+        """
         rv = self.robustness_values()
         text = [f"DML estimate {self.estimate:.4f}: a confounder with cf_y = cf_d = "
                 f"{100 * rv['rv']:.1f} % (rho = {self.rho:g}) would bring its bound to zero; "

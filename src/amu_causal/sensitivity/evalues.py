@@ -79,6 +79,21 @@ def evalue_from_risk_difference(rd, baseline, lower=None, upper=None) -> dict:
     fixed, and so are its interval limits (the uncertainty of :math:`p_0` is
     ignored; it is small next to that of the effect here).
 
+    Parameters
+    ----------
+    rd : float or numpy.ndarray
+        Risk difference (probability scale), or posterior draws of it.
+    baseline : float
+        Risk without treatment, :math:`p_0`.
+    lower, upper : float, optional
+        Interval limits of the risk difference.
+
+    Returns
+    -------
+    dict
+        ``rr``, ``rr_lower``, ``rr_upper`` (the risk ratios) and the
+        E-values ``evalue`` and ``evalue_ci`` as in :func:`evalue`.
+
     Examples
     --------
     >>> from amu_causal.sensitivity import evalue_from_risk_difference
@@ -111,11 +126,33 @@ def evalue_table(result, *, baseline: float | None = None,
     difference with ``baseline`` (the employment rate without AMU; for OLS
     and DML pass the observed rate among non-participants).
 
+    Parameters
+    ----------
+    result : CausalResult
+        Any estimator's result.
+    baseline : float, optional
+        Employment rate without AMU; needed when the result has no ``RR``
+        row.
+    estimands : sequence of str, default ("ATE",)
+        Risk differences to convert when there is no ``RR`` row.
+
     Returns
     -------
     pandas.DataFrame
         ``estimator``, ``estimand``, ``rr``, ``rr_lower``, ``rr_upper``,
         ``evalue``, ``evalue_ci``, ``source``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import amu_causal as ac
+    >>> from amu_causal.sensitivity import evalue_table
+    >>> effects = pd.DataFrame({"estimator": "OLS", "estimand": ["ATE"], "estimate": [0.10],
+    ...     "std_error": [0.025], "ci_lower": [0.05], "ci_upper": [0.15], "level": [0.95],
+    ...     "p_positive": [float("nan")]})
+    >>> table = evalue_table(ac.CausalResult("OLS", effects, n=100), baseline=0.09)
+    >>> round(float(table["rr"].iloc[0]), 3), round(float(table["evalue"].iloc[0]), 2)
+    (2.111, 3.64)
     """
     table = result.effects().set_index("estimand")
     rows = []

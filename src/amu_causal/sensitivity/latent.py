@@ -79,6 +79,18 @@ def confounder_benchmarks(posterior, design: Design,
     -------
     pandas.DataFrame
         ``benchmark``, ``participation``, ``employment`` strengths.
+
+    Examples
+    --------
+    The posterior comes from an MCMC fit, so the lines are not run as
+    doctests:
+
+    >>> import amu_causal as ac
+    >>> from amu_causal.models.design import build_design
+    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
+    >>> fit = ac.HierarchicalModel(random_seed=1).fit(df)  # doctest: +SKIP
+    >>> ac.sensitivity.confounder_benchmarks(fit.idata.posterior,
+    ...                                      build_design(df))  # doctest: +SKIP
     """
     confounder = confounder or LatentConfounder()
     scale = (1.0 if confounder.distribution == "normal"
@@ -98,7 +110,10 @@ def confounder_benchmarks(posterior, design: Design,
 class LatentGridResult:
     """The AMU effect over a grid of latent-confounder strengths.
 
-    Attributes
+    Built by :func:`latent_confounder_grid`; a grid table saved with
+    :meth:`to_csv` can be wrapped again as ``LatentGridResult(grid, benchmarks)``.
+
+    Parameters
     ----------
     grid : pandas.DataFrame
         One row per cell and estimand (``ATE``, ``ATT``,
@@ -118,6 +133,18 @@ class LatentGridResult:
     The strengths are **not identified by the data**. Each cell is the
     posterior given its pair of strengths; the grid shows how the
     conclusion depends on an assumption the register cannot check.
+
+    Examples
+    --------
+    Each cell is an MCMC fit, so the lines are not run as doctests:
+
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
+    >>> grid = ac.sensitivity.latent_confounder_grid(
+    ...     df, participation=(0, 0.5, 1), employment=(0, 0.5, 1))  # doctest: +SKIP
+    >>> grid.surface("estimate")  # doctest: +SKIP
+    >>> grid.tipping_points()  # doctest: +SKIP
+    >>> print(grid.summary())  # doctest: +SKIP
     """
 
     grid: pd.DataFrame
@@ -125,7 +152,18 @@ class LatentGridResult:
     settings: dict = field(default_factory=dict)
 
     def table(self, estimand: str = "ATE") -> pd.DataFrame:
-        """Rows of one estimand."""
+        """Rows of one estimand.
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+            ``ATE``, ``ATT`` or a group estimand such as ``ATE[attachment=none]``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The grid rows of that estimand, one per cell.
+        """
         out = self.grid[self.grid["estimand"] == estimand]
         if out.empty:
             raise ValueError(f"no estimand {estimand!r}; the grid has "
@@ -133,7 +171,19 @@ class LatentGridResult:
         return out.reset_index(drop=True)
 
     def surface(self, quantity: str = "estimate", estimand: str = "ATE") -> pd.DataFrame:
-        """A quantity as a matrix: rows employment strength, columns participation."""
+        """A quantity as a matrix: rows employment strength, columns participation.
+
+        Parameters
+        ----------
+        quantity : str, default "estimate"
+            A column of :meth:`table` (``estimate``, ``p_positive``, ``ci_lower``,
+            ...).
+        estimand : str, default "ATE"
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return self.table(estimand).pivot(index="employment", columns="participation",
                                           values=quantity)
 
@@ -145,6 +195,19 @@ class LatentGridResult:
         below ``probability`` (linear interpolation between grid points;
         NaN when it does not happen inside the grid). The ``diagonal`` row
         moves both strengths together (where the grid is square).
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+        probability : float, default 0.95
+            The posterior probability of a positive effect below which the
+            conclusion counts as tipped.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``participation``, ``employment_at_zero`` and
+            ``employment_at_p<probability>``.
         """
         rows = []
         est = self.surface("estimate", estimand)
@@ -165,7 +228,16 @@ class LatentGridResult:
         return out
 
     def summary(self, estimand: str = "ATE") -> str:
-        """Plain-words reading of the grid."""
+        """Plain-words reading of the grid.
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+
+        Returns
+        -------
+        str
+        """
         t = self.table(estimand)
         zero = t[(t["participation"] == 0) & (t["employment"] == 0)]
         text = []
@@ -199,13 +271,35 @@ class LatentGridResult:
         return "\n".join(text)
 
     def plot_contour(self, quantity: str = "estimate", estimand: str = "ATE", ax=None):
-        """Contours of the posterior mean (or P(effect > 0)) over the two strengths."""
+        """Contours of the posterior mean (or P(effect > 0)) over the two strengths.
+
+        Parameters
+        ----------
+        quantity : {"estimate", "p_positive"}, default "estimate"
+        estimand : str, default "ATE"
+        ax : matplotlib.axes.Axes, optional
+            Where to draw.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from .plots import plot_latent_contour
 
         return plot_latent_contour(self, quantity=quantity, estimand=estimand, ax=ax)
 
     def to_csv(self, path) -> Path:
-        """Write the grid table."""
+        """Write the grid table.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target CSV file; written atomically.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         with atomic_path(path) as tmp:
             self.grid.to_csv(tmp, index=False)
         return Path(path)
@@ -296,6 +390,17 @@ def latent_confounder_grid(
     from scratch in every cell). Measured on the default register in
     ``benchmarks/sensitivity_grid.py``: about 50 s per cell on 2 cores, so a
     5 x 5 grid takes about 21 minutes (see the performance page).
+
+    Examples
+    --------
+    Each cell is an MCMC fit, so the lines are not run as doctests:
+
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
+    >>> grid = ac.sensitivity.latent_confounder_grid(
+    ...     df, participation=(0, 0.5), employment=(0, 0.5),
+    ...     checkpoint="latent_grid.csv")  # doctest: +SKIP
+    >>> ax = grid.plot_contour("p_positive")  # doctest: +SKIP
     """
     from ..sampling import compile_model, sample_model
 

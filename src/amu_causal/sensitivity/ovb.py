@@ -159,7 +159,7 @@ class OVBSensitivity:
     Build with :func:`ols_sensitivity` (the EVA regression on the register)
     or :func:`ovb_sensitivity` (any linear regression).
 
-    Attributes
+    Parameters
     ----------
     treatment, outcome : str
         Names.
@@ -174,6 +174,13 @@ class OVBSensitivity:
         Multiples of the benchmarks reported in :meth:`bounds`.
     q, alpha : float
         Share of the estimate to explain away and significance level.
+    se_reported : float, optional
+        The standard error the regression reports (HC1 for EVA's), shown
+        beside the classical one.
+    label : str, optional
+        What the coefficient is, for tables and plots.
+    _extra : dict, optional
+        Further numbers kept for the plots (internal).
 
     Notes
     -----
@@ -186,6 +193,17 @@ class OVBSensitivity:
     and they are **not** robust to heteroskedasticity or clustering. EVA
     reports HC1 errors; compare the two in :meth:`stats`
     (``se_reported``).
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> ovb = ac.sensitivity.ols_sensitivity(df, benchmarks=("sex",))
+    >>> ols = ac.OLSFixedEffects().fit(df)
+    >>> bool(abs(ovb.estimate - ols.estimate("ATE")) < 1e-8)   # the same coefficient
+    True
+    >>> list(ovb.stats()[["rv_q", "rv_qa"]].columns)
+    ['rv_q', 'rv_qa']
     """
 
     treatment: str
@@ -208,7 +226,15 @@ class OVBSensitivity:
         return self.estimate / self.se
 
     def stats(self) -> pd.DataFrame:
-        """Sensitivity statistics: partial R² of the treatment and robustness values."""
+        """Sensitivity statistics: partial R² of the treatment and robustness values.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: estimate, classical and reported standard errors, t
+            statistic, the treatment's partial R² with the outcome (``r2yd_x``)
+            and the robustness values.
+        """
         t = self.t_statistic
         return pd.DataFrame([{
             "treatment": self.treatment, "estimate": self.estimate, "se": self.se,
@@ -220,7 +246,22 @@ class OVBSensitivity:
         }])
 
     def adjusted(self, r2dz_x, r2yz_dx, label=None) -> pd.DataFrame:
-        """Bias-adjusted estimate, standard error, t and interval for given partial R²s."""
+        """Bias-adjusted estimate, standard error, t and interval for given partial R²s.
+
+        Parameters
+        ----------
+        r2dz_x : float or array-like
+            The confounder's partial R² with the treatment, given the covariates.
+        r2yz_dx : float or array-like
+            Its partial R² with the outcome, given the treatment and covariates.
+        label : str or sequence of str, optional
+            Row labels.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair of partial R²s.
+        """
         r2dz_x = np.atleast_1d(np.asarray(r2dz_x, dtype=float))
         r2yz_dx = np.broadcast_to(np.asarray(r2yz_dx, dtype=float), r2dz_x.shape)
         est = adjusted_estimate(self.estimate, self.se, self.dof, r2dz_x, r2yz_dx)
@@ -236,7 +277,14 @@ class OVBSensitivity:
         })
 
     def bounds(self) -> pd.DataFrame:
-        """Adjusted estimates for confounders ``kd``/``ky`` times as strong as each benchmark."""
+        """Adjusted estimates for confounders ``kd``/``ky`` times as strong as each benchmark.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per benchmark and multiple, with the implied partial R²s and
+            the adjusted estimate, standard error and interval.
+        """
         frames = []
         for row in self.benchmarks.itertuples(index=False):
             kd = np.asarray(self.kd, dtype=float)
@@ -249,7 +297,15 @@ class OVBSensitivity:
         return pd.concat(frames, ignore_index=True)
 
     def minimal_table(self) -> pd.DataFrame:
-        """The minimal reporting table of Cinelli and Hazlett (2020), Table 2."""
+        """The minimal reporting table of Cinelli and Hazlett (2020), Table 2.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: estimate, standard error, t, the treatment's partial R²
+            with the outcome, :math:`RV_q`, :math:`RV_{q,\\alpha}`, degrees of
+            freedom and the bound of the first benchmark.
+        """
         s = self.stats().iloc[0]
         row = {"Outcome": self.outcome, "Treatment": self.treatment,
                "Est.": round(s["estimate"], 4), "S.E.": round(s["se"], 4),
@@ -266,7 +322,12 @@ class OVBSensitivity:
         return pd.DataFrame([row])
 
     def summary(self) -> str:
-        """Plain-words reading of the robustness values."""
+        """Plain-words reading of the robustness values.
+
+        Returns
+        -------
+        str
+        """
         s = self.stats().iloc[0]
         text = (
             f"An unobserved confounder that explains {100 * s['rv_q']:.1f} % of the residual "
@@ -283,14 +344,39 @@ class OVBSensitivity:
 
     def plot_contour(self, sensitivity_of: str = "estimate", *, lim: float | None = None,
                      ax=None):
-        """Contours of the adjusted estimate (or t value) over the two partial R²s."""
+        """Contours of the adjusted estimate (or t value) over the two partial R²s.
+
+        Parameters
+        ----------
+        sensitivity_of : {"estimate", "t-value"}, default "estimate"
+        lim : float, optional
+            Upper end of both axes.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from .plots import plot_ovb_contour
 
         return plot_ovb_contour(self, sensitivity_of=sensitivity_of, lim=lim, ax=ax)
 
     def plot_extreme(self, *, lim: float | None = None, ax=None):
         """Adjusted estimate against R²_D~Z|X when the confounder explains all (or
-        most) of the outcome's residual variance."""
+        most) of the outcome's residual variance.
+
+        Parameters
+        ----------
+        lim : float, optional
+            Upper end of the horizontal axis.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from .plots import plot_ovb_extreme
 
         return plot_ovb_extreme(self, lim=lim, ax=ax)
@@ -345,6 +431,8 @@ def ovb_sensitivity(data: pd.DataFrame, *, outcome: str, treatment: str, covaria
         Wald statistic.
     kd, ky, q, alpha
         As in :class:`OVBSensitivity`.
+    label : str, optional
+        What the coefficient is, for tables and plots.
 
     Returns
     -------

@@ -71,12 +71,41 @@ class ConfounderScenario:
 
     @classmethod
     def like(cls, benchmark: str, multiple: float = 1.0) -> ConfounderScenario:
-        """A confounder ``multiple`` times as strong as an observed covariate."""
+        """A confounder ``multiple`` times as strong as an observed covariate.
+
+        Parameters
+        ----------
+        benchmark : str
+            An observed covariate (group): ``months_employed``, ``education`` or
+            ``sex``.
+        multiple : float, default 1.0
+            How many times as strong.
+
+        Returns
+        -------
+        ConfounderScenario
+        """
         return cls(benchmark=benchmark, multiple=multiple)
 
     @classmethod
     def explicit(cls, *, latent=None, r2=None, dml=None, name: str = "") -> ConfounderScenario:
-        """A confounder given in each framework's own parameters."""
+        """A confounder given in each framework's own parameters.
+
+        Parameters
+        ----------
+        latent : tuple of float, optional
+            Bayesian strengths (participation, employment), log-odds per SD of U.
+        r2 : tuple of float, optional
+            OLS partial R²s (with treatment, with outcome).
+        dml : tuple of float, optional
+            DoubleML ``(cf_y, cf_d, rho)``.
+        name : str, optional
+            Label in tables.
+
+        Returns
+        -------
+        ConfounderScenario
+        """
         return cls(latent=latent, r2=r2, dml=dml, name=name)
 
     @property
@@ -86,7 +115,18 @@ class ConfounderScenario:
 
     # -- translations -------------------------------------------------------------
     def latent_strengths(self, benchmarks: pd.DataFrame | None) -> tuple[float, float] | None:
-        """Bayesian strengths (participation, employment)."""
+        """Bayesian strengths (participation, employment).
+
+        Parameters
+        ----------
+        benchmarks : pandas.DataFrame or None
+            The latent grid's benchmarks (:func:`confounder_benchmarks`).
+
+        Returns
+        -------
+        tuple of float or None
+            None when the scenario's benchmark is not in the table.
+        """
         if self.latent is not None:
             return tuple(float(v) for v in self.latent)
         row = _benchmark_row(benchmarks, self.benchmark)
@@ -96,7 +136,18 @@ class ConfounderScenario:
             row["employment"])
 
     def partial_r2(self, ovb) -> tuple[float, float] | None:
-        """OLS partial R²s (with treatment, with outcome)."""
+        """OLS partial R²s (with treatment, with outcome).
+
+        Parameters
+        ----------
+        ovb : OVBSensitivity
+            The OLS analysis with its benchmarks.
+
+        Returns
+        -------
+        tuple of float or None
+            None when the scenario's benchmark is not in the table.
+        """
         from .ovb import ovb_bounds
 
         if self.r2 is not None:
@@ -108,7 +159,18 @@ class ConfounderScenario:
         return float(r2dz[0]), float(r2yz[0])
 
     def dml_parameters(self, sens) -> tuple[float, float, float] | None:
-        """DoubleML (cf_y, cf_d, rho); a multiple scales cf_y and cf_d (capped below 1)."""
+        """DoubleML (cf_y, cf_d, rho); a multiple scales cf_y and cf_d (capped below 1).
+
+        Parameters
+        ----------
+        sens : DMLSensitivity
+            The DoubleML analysis with its benchmarks.
+
+        Returns
+        -------
+        tuple of float or None
+            None when the scenario's benchmark is not in the table.
+        """
         if self.dml is not None:
             return tuple(float(v) for v in self.dml)
         row = _benchmark_row(sens.benchmarks, self.benchmark)
@@ -128,7 +190,34 @@ def _benchmark_row(table, name):
 
 @dataclass
 class ScenarioResult:
-    """The scenario's adjusted estimates side by side (:func:`scenario_table`)."""
+    """The scenario's adjusted estimates side by side (:func:`scenario_table`).
+
+    Parameters
+    ----------
+    scenario : ConfounderScenario
+        The scenario.
+    rows : pandas.DataFrame
+        One row per framework: ``framework``, ``estimand``, ``parameters``,
+        ``unadjusted``, ``adjusted_estimate``, ``adjusted_lower``,
+        ``adjusted_upper``.
+    truth : float, optional
+        The synthetic register's true ATE, printed beside the conclusion.
+    extra : dict, optional
+        The fitted pieces (plain and adjusted Bayesian fits, OVB and DML
+        analyses) for further use.
+
+    Examples
+    --------
+    The Bayesian row is an MCMC fit, so :func:`scenario_table` is not run
+    as a doctest; the result reads like this:
+
+    >>> import amu_causal as ac
+    >>> from amu_causal import sensitivity as sens
+    >>> df, truth = ac.simulate_register(n=3_000, seed=1)
+    >>> result = sens.scenario_table(df, sens.ConfounderScenario.like("sex"),
+    ...                              truth=truth)  # doctest: +SKIP
+    >>> result.table()[["framework", "unadjusted", "adjusted_estimate"]]  # doctest: +SKIP
+    """
 
     scenario: ConfounderScenario
     rows: pd.DataFrame
@@ -136,11 +225,21 @@ class ScenarioResult:
     extra: dict = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
-        """One row per framework: estimand, parameters, unadjusted and adjusted estimates."""
+        """One row per framework: estimand, parameters, unadjusted and adjusted estimates.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return self.rows.copy()
 
     def conclusion(self) -> str:
-        """A plain-words conclusion across the three frameworks."""
+        """A plain-words conclusion across the three frameworks.
+
+        Returns
+        -------
+        str
+        """
         lines = [f"Scenario: an unobserved confounder {self.scenario.label}."]
         verdicts = []
         for r in self.rows.itertuples(index=False):
@@ -192,6 +291,18 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
     Returns
     -------
     ScenarioResult
+
+    Examples
+    --------
+    The Bayesian column is an MCMC fit, so the lines are not run as
+    doctests:
+
+    >>> import amu_causal as ac
+    >>> from amu_causal import sensitivity as sens
+    >>> df, truth = ac.simulate_register(n=3_000, seed=1)
+    >>> scenario = sens.ConfounderScenario.like("months_employed")
+    >>> result = sens.scenario_table(df, scenario, truth=truth)  # doctest: +SKIP
+    >>> print(result.conclusion())  # doctest: +SKIP
     """
     from ..bayesian import HierarchicalModel
     from ..models.confounder import LatentConfounder

@@ -86,7 +86,23 @@ class CausalResult:
         return self.effects_table.copy()
 
     def estimate(self, estimand: str = "ATE") -> float:
-        """One estimate by name (``ATE``, ``ATT``, ``ATE[attachment=none]``, ...)."""
+        """One estimate by name (``ATE``, ``ATT``, ``ATE[attachment=none]``, ...).
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+            A value of the ``estimand`` column of :meth:`effects`.
+
+        Returns
+        -------
+        float
+            The point estimate (posterior mean for the Bayesian model).
+
+        Raises
+        ------
+        ResultUnavailableError
+            If the result has no such estimand; the message lists those it has.
+        """
         table = self.effects_table.set_index("estimand")
         if estimand not in table.index:
             raise ResultUnavailableError(
@@ -95,13 +111,32 @@ class CausalResult:
         return float(table.loc[estimand, "estimate"])
 
     def diagnostics(self) -> pd.DataFrame:
-        """Convergence or fit diagnostics, one row per checked quantity."""
+        """Convergence or fit diagnostics, one row per checked quantity.
+
+        Returns
+        -------
+        pandas.DataFrame
+            For the Bayesian model ``parameter``, ``r_hat``, ``ess_bulk`` and
+            ``ess_tail``; other estimators report their own checks.
+        """
         if self.diagnostics_table is None:
             raise ResultUnavailableError(f"{self.estimator} has no diagnostics table")
         return self.diagnostics_table.copy()
 
     def table(self, name: str) -> pd.DataFrame:
-        """A further table by name (see :attr:`tables`)."""
+        """A further table by name (see :attr:`tables`).
+
+        Parameters
+        ----------
+        name : str
+            A key of :attr:`tables` (for example ``municipality_effects``,
+            ``participation``, ``parameters``, ``overlap``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of the table.
+        """
         if name not in self.tables:
             raise ResultUnavailableError(
                 f"{self.estimator} has no {name!r} table; it has {sorted(self.tables)}"
@@ -109,15 +144,32 @@ class CausalResult:
         return self.tables[name].copy()
 
     def municipality_effects(self) -> pd.DataFrame:
-        """Effect of AMU in each municipality, with P(effect > 0) and its rank."""
+        """Effect of AMU in each municipality, with P(effect > 0) and its rank.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per municipality (Bayesian model only).
+        """
         return self.table("municipality_effects")
 
     def participation_by_municipality(self) -> pd.DataFrame:
-        """Observed and modelled AMU participation in each municipality."""
+        """Observed and modelled AMU participation in each municipality.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per municipality (Bayesian joint model only).
+        """
         return self.table("participation")
 
     def summary(self) -> str:
-        """A plain-text summary: estimates, and any warnings."""
+        """A plain-text summary: estimates, and any warnings.
+
+        Returns
+        -------
+        str
+        """
         table = self.effects_table.copy()
         lines = [f"{self.estimator} (n = {self.n:,})", ""]
         shown = table[~table["estimand"].str.startswith("ATE[municipality=")]

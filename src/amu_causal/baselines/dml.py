@@ -287,6 +287,11 @@ class DML:
     def prepare(self, data: pd.DataFrame):
         """Features, folds and learner seed for a validated register.
 
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            A register in the data contract, already validated.
+
         Returns
         -------
         frame : pandas.DataFrame
@@ -310,6 +315,18 @@ class DML:
         ``features`` may be a subset of those :meth:`prepare` returns (the
         sensitivity benchmarks refit without a covariate); the default
         learners are rebuilt for them, user learners are cloned as given.
+
+        Parameters
+        ----------
+        frame, features, smpls, seed
+            As returned by :meth:`prepare`.
+        score : {"ATE", "ATTE"}, default "ATE"
+            DoubleML's IRM score (ignored for PLR).
+
+        Returns
+        -------
+        doubleml.irm.DoubleMLIRM or doubleml.plm.DoubleMLPLR
+            The fitted DoubleML object.
         """
         import doubleml as dml
         from sklearn.base import clone

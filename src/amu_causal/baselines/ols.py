@@ -91,7 +91,14 @@ class OLSFixedEffects:
         return f"OLSFixedEffects[{self.vcov}]"
 
     def formulas(self) -> tuple[str, str]:
-        """The pooled and the interacted pyfixest formulas."""
+        """The pooled and the interacted pyfixest formulas.
+
+        Returns
+        -------
+        tuple of str
+            The pooled formula (one AMU coefficient) and the formula with AMU
+            interacted with the attachment group; municipality is absorbed.
+        """
         controls = control_formula(self.controls)
         pooled = f"employed_2y ~ amu + C(attachment) + {controls} | municipality"
         interacted = (f"employed_2y ~ amu:C(attachment) + C(attachment) + {controls}"

@@ -119,11 +119,26 @@ class LatentConfounder:
         return self.participation is not None and self.employment is not None
 
     def to_dict(self) -> dict:
-        """Plain-dict form."""
+        """Plain-dict form.
+
+        Returns
+        -------
+        dict
+            Setting name to value.
+        """
         return asdict(self)
 
     def support(self) -> tuple[np.ndarray, np.ndarray]:
-        """Values of U and their probabilities (quadrature nodes and weights)."""
+        """Values of U and their probabilities (quadrature nodes and weights).
+
+        Returns
+        -------
+        nodes : numpy.ndarray
+            Values of U: Gauss-Hermite nodes for a normal U, 0 and 1 for a binary
+            one.
+        weights : numpy.ndarray
+            Their probabilities, summing to 1.
+        """
         if self.distribution == "binary":
             return np.array([0.0, 1.0]), np.array([1 - self.prevalence, self.prevalence])
         nodes, weights = np.polynomial.hermite_e.hermegauss(self.nodes)
@@ -137,6 +152,12 @@ class LatentConfounder:
         and ``confounder_employment``, so a compiled model can move across a
         grid without recompiling. Either way the pair is recorded as the
         deterministic ``confounder_strength`` (dim ``part``).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            The deterministic ``confounder_strength`` of length 2
+            (participation, employment). Call inside a model context.
         """
         import pymc as pm
         import pytensor.tensor as pt
@@ -152,7 +173,22 @@ class LatentConfounder:
         return pm.Deterministic("confounder_strength", pt.stack(values), dims="part")
 
     def marginal_loglik(self, eta_d, eta_y, treatment, outcome, strength):
-        """Per-person log-likelihood of (A, Y) with U summed out (PyTensor)."""
+        """Per-person log-likelihood of (A, Y) with U summed out (PyTensor).
+
+        Parameters
+        ----------
+        eta_d, eta_y : pytensor.tensor.TensorVariable
+            ``(n,)`` participation and employment log-odds at U = 0.
+        treatment, outcome : numpy.ndarray
+            ``(n,)`` observed AMU and employment (0/1).
+        strength : pytensor.tensor.TensorVariable
+            The two strengths (:meth:`strength_variable`).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            ``(n,)`` log-likelihoods.
+        """
         import pytensor.tensor as pt
 
         nodes, weights = self.support()
@@ -173,7 +209,22 @@ class LatentConfounder:
 
     # -- NumPy side (estimands) ---------------------------------------------------
     def marginal_loglik_numpy(self, eta_d, eta_y, treatment, outcome, strength) -> np.ndarray:
-        """:meth:`marginal_loglik` in NumPy, for one parameter value (tests)."""
+        """:meth:`marginal_loglik` in NumPy, for one parameter value (tests).
+
+        Parameters
+        ----------
+        eta_d, eta_y : numpy.ndarray
+            ``(n,)`` participation and employment log-odds at U = 0.
+        treatment, outcome : numpy.ndarray
+            ``(n,)`` observed AMU and employment (0/1).
+        strength : sequence of float
+            The two strengths (participation, employment).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n,)`` log-likelihoods.
+        """
         nodes, weights = self.support()
         sign_a = (2.0 * np.asarray(treatment, dtype=float) - 1.0)[:, None]
         sign_y = (2.0 * np.asarray(outcome, dtype=float) - 1.0)[:, None]
@@ -191,6 +242,11 @@ class LatentConfounder:
             ``(S, n)`` participation log-odds at U = 0.
         strength : numpy.ndarray
             ``(S, 2)`` strengths per draw.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(S, n)`` participation probabilities.
         """
         nodes, weights = self.support()
         z = eta_d[:, :, None] + np.asarray(strength)[:, 0][:, None, None] * nodes[None, None, :]

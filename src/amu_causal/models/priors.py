@@ -81,5 +81,11 @@ class Priors:
             raise ValueError(f"prior scales must be positive: {bad}")
 
     def to_dict(self) -> dict:
-        """Plain-dict form."""
+        """Plain-dict form.
+
+        Returns
+        -------
+        dict
+            Setting name to value.
+        """
         return asdict(self)

@@ -136,6 +136,15 @@ class SimulationParameters:
     def replace(self, **changes: Any) -> SimulationParameters:
         """A copy with some settings changed; unknown names raise ``TypeError``.
 
+        Parameters
+        ----------
+        **changes
+            Setting names and their new values.
+
+        Returns
+        -------
+        SimulationParameters
+
         Examples
         --------
         >>> from amu_causal.simulate import SimulationParameters
@@ -151,7 +160,13 @@ class SimulationParameters:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (for saving alongside results)."""
+        """Plain-dict form (for saving alongside results).
+
+        Returns
+        -------
+        dict
+            Setting name to value; mappings become plain dicts.
+        """
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy.special import expit
 
 from .data.municipalities import municipalities
 from .data.schema import ATTACHMENT_GROUPS
@@ -18,6 +19,7 @@ from .estimands import (
     concatenate,
     effect_draws,
     effect_draws_from_probabilities,
+    effect_sums_by_cell,
     rank_draws,
     summarize_draws,
 )
@@ -328,6 +330,7 @@ class HierarchicalModel:
         chunk_size = _CHUNK if self.confounder is None else max(
             1, _CHUNK * 2 // len(self.confounder.support()[0]))
         parts: list[EffectDraws] = []
+        cell_sums: list[tuple[np.ndarray, np.ndarray]] = []
         propensity = []
         k = len(design.municipalities)
         counts = np.bincount(design.municipality_index, minlength=k)
@@ -337,15 +340,17 @@ class HierarchicalModel:
             eta_d = (linear_predictors(chunk, design, "participation", self._parts())[0]
                      if self.joint else None)
             if self.confounder is None:
-                parts.append(effect_draws(base, shift, design.treatment,
-                                          design.attachment_index, len(ATTACHMENT_GROUPS),
-                                          design.municipality_index, k))
+                p0, p1 = expit(base), expit(base + shift)
             else:
                 p0, p1 = self.confounder.potential_outcomes(
                     base, shift, eta_d, design.treatment, chunk["confounder_strength"])
-                parts.append(effect_draws_from_probabilities(
-                    p0, p1, design.treatment, design.attachment_index, len(ATTACHMENT_GROUPS),
-                    design.municipality_index, k))
+            parts.append(effect_draws_from_probabilities(
+                p0, p1, design.treatment, design.attachment_index, len(ATTACHMENT_GROUPS),
+                design.municipality_index, k))
+            # per-cell effect sums for the policy scenarios (amu_causal.policy)
+            cell_sums.append(effect_sums_by_cell(
+                p0, p1, design.treatment, design.municipality_index, k,
+                design.attachment_index, len(ATTACHMENT_GROUPS)))
             if self.joint:
                 # with a latent confounder, the municipal propensity averages over U
                 p = (1.0 / (1.0 + np.exp(-eta_d)) if self.confounder is None
@@ -368,6 +373,10 @@ class HierarchicalModel:
             "rank_by_municipality": shape(rank_draws(e.ate_by_municipality), "municipality"),
             "employment_untreated": shape(e.mean_untreated),
             "employment_treated": shape(e.mean_treated),
+            "effect_sum_untreated": shape(np.concatenate([c[0] for c in cell_sums]),
+                                          "municipality", "attachment"),
+            "effect_sum_treated": shape(np.concatenate([c[1] for c in cell_sums]),
+                                        "municipality", "attachment"),
         }
         if propensity:
             data["participation_by_municipality"] = shape(np.concatenate(propensity),

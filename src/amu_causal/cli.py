@@ -17,14 +17,14 @@ from .data import (
     RegisterFileError,
     load_register,
     read_column_mapping,
-    validate_register,
     write_register,
 )
-from .simulate import calibration_report, plot_calibration, simulate_register
+from .privacy import PrivacyError
+from .simulate import simulate_register
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 2, 64
+EXIT_OK, EXIT_INVALID, EXIT_PRIVACY, EXIT_USAGE = 0, 2, 3, 64
 
 
 class _Stages:
@@ -91,129 +91,20 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    import matplotlib
+    from .report.job import JobSettings, run_job
 
-    from .report import Document
-
-    matplotlib.use("Agg")  # files only; no display needed on a research server
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    synthetic = args.data is None
-    stages = _Stages(total=7 if synthetic else 6, quiet=args.quiet)
-    if synthetic:
-        n = 5_000 if args.quick else args.n
-        df, truth = simulate_register(n=n, seed=args.seed)
-        df = validate_register(df)
-        stages(f"simulated and validated a synthetic register of {n:,} people (seed {args.seed})")
-    else:
-        df = _load(args)
-        stages(f"loaded and validated {args.data} ({len(df):,} people)")
-
-    note = ("Computed on SYNTHETIC data (amu_causal's calibrated register), not on real "
-            "register data." if synthetic else "Computed on the register data given with --data.")
-    doc = Document("amu_causal: AMU courses and refugees' employment", note=note)
-    doc.heading("The register")
-    summary = _summary(df)
-    summary.to_csv(out / "register_summary.csv", index=False)
-    doc.table(summary, "Register summary")
-    if synthetic:
-        doc.text(
-            f"Known truth of this synthetic register: average effect of AMU on employment two "
-            f"years out {truth.ate:.3f} (ATE), {truth.att:.3f} among participants (ATT); "
-            f"{truth.by_attachment.loc['none', 'ate']:.3f} among refugees with no early "
-            "employment."
-        )
-    stages("summarised the register")
-
-    if synthetic:
-        report = calibration_report(df)
-        report.to_csv(out / "calibration.csv", index=False)
-        _save_figure(plot_calibration(report), out / "calibration.png")
-        n_pass = int(report["passed"].sum())
-        doc.heading("Calibration to the EVA note")
-        doc.text(f"{n_pass} of {len(report)} published targets are reproduced within tolerance.")
-        shown = report[["section", "source", "target", "published", "simulated", "lower",
-                        "upper", "passed"]]
-        doc.table(shown, "Published figure against the synthetic register")
-        doc.figure("calibration.png", "Register minus published value, with accepted bands")
-        stages(f"calibration report: {n_pass}/{len(report)} targets pass")
-
-    _estimators(args, df, truth if synthetic else None, out, doc, stages)
-    doc.heading("Not yet in this run")
-    doc.text("Sensitivity analyses for unobserved confounding and the policy scenarios are "
-             "added to the main job as they land; see the documentation.")
-    md, page = doc.write(out)
-    stages(f"wrote {page} and {md}")
+    if not 0 <= args.rate <= 1:
+        raise ValueError(f"--rate must be a share between 0 and 1 (0.10 for 10 %), got "
+                         f"{args.rate}")
+    if args.min_count < 1:
+        raise ValueError(f"--min-count must be at least 1, got {args.min_count}")
+    settings = JobSettings(data=args.data, columns=args.columns, out=args.out, quick=args.quick,
+                           seed=args.seed, n=args.n, private=args.private,
+                           min_count=args.min_count, rate=args.rate, draws=args.draws,
+                           tune=args.tune, quiet=args.quiet)
+    page = run_job(settings)
     print(page)
     return EXIT_OK
-
-
-def _save_figure(ax, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    from ._atomic import atomic_path
-
-    ax.figure.tight_layout()
-    with atomic_path(path) as tmp:
-        ax.figure.savefig(tmp, dpi=120, format="png", bbox_inches="tight")
-    plt.close(ax.figure)
-
-
-def _estimators(args, df, truth, out: Path, doc, stages) -> None:
-    """OLS, DML and the Bayesian model; one comparison table and two figures."""
-    import warnings
-
-    from .baselines import DML, OLSFixedEffects
-    from .bayesian import HierarchicalModel
-    from .diagnostics import ConvergenceWarning
-    from .report import plot_compare, plot_effects
-    from .results import compare
-
-    ols = OLSFixedEffects().fit(df)
-    stages("OLS with municipality fixed effects (EVA's specification)")
-    dml = DML(random_seed=args.seed).fit(df)
-    stages("double machine learning (DoubleML, interactive regression model)")
-    draws = 300 if args.quick else 1000
-    model = HierarchicalModel(draws=draws, tune=draws, random_seed=args.seed,
-                              progressbar=not args.quiet)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        bayes = model.fit(df)
-    stages(f"Bayesian hierarchical model ({draws} draws x {model.chains} chains)")
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            print(f"warning: {w.message}", file=sys.stderr)
-    table = compare([bayes, ols, dml], truth=truth)
-    table.to_csv(out / "effects.csv", index=False)
-    bayes.diagnostics().to_csv(out / "bayes_diagnostics.csv", index=False)
-    _save_figure(plot_compare(table), out / "compare.png")
-    _save_figure(plot_effects(bayes, truth=truth), out / "bayes_effects.png")
-    doc.heading("Effect of AMU on employment two years out")
-    doc.text(
-        "Three estimators, each with its own estimand: the Bayesian hierarchical model "
-        "(g-computation of the ATE from a joint logit model with partially pooled "
-        "municipalities), EVA's OLS with municipality fixed effects (a variance-weighted "
-        "average effect; HC1 errors) and DoubleML's interactive regression model (ATE, "
-        "errors clustered by municipality). Effects are on the probability scale "
-        "(0.05 = five percentage points); intervals are 95 %. None of them adjusts for "
-        "unobserved motivation or job readiness."
-    )
-    shown = table[["estimator", "estimand", "estimate", "ci_lower", "ci_upper"]
-                  + (["truth", "covers"] if truth is not None else [])]
-    if truth is not None:
-        doc.text(
-            "On the built-in synthetic register, hidden confounding by motivation and job "
-            "readiness is on by default (as EVA warns it may be in the real data), so these "
-            "estimators are expected to overstate the true effect shown in the truth column; "
-            f"{int(table['covers'].fillna(False).sum())} of {int(table['covers'].notna().sum())} "
-            "intervals cover it. Run `amu-causal simulate --confounding 0` for a register "
-            "without hidden confounding."
-        )
-    doc.table(shown, "Estimates side by side")
-    doc.figure("compare.png", "Estimators side by side")
-    doc.figure("bayes_effects.png", "Posterior of the ATE, overall and by attachment group")
-    doc.text("Bayesian diagnostics: " + ("; ".join(bayes.problems) if bayes.problems else
-             "every R-hat at most 1.01, bulk and tail ESS at least 400, no divergences."))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -232,6 +123,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="small, fast settings")
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument("--n", type=int, default=23_125, help="synthetic register size")
+    run.add_argument("--private", action="store_true",
+                     help="keep small cells and the full posterior (inside the research "
+                          "environment only; the folder is then not export-safe)")
+    run.add_argument("--min-count", type=int, default=5,
+                     help="smallest number of people behind an exported cell (default 5)")
+    run.add_argument("--rate", type=float, default=0.10,
+                     help="participation rate of policy scenario (c) (default 0.10)")
+    run.add_argument("--draws", type=int, help="Bayesian draws per chain (default 500; 300 "
+                                               "with --quick)")
+    run.add_argument("--tune", type=int, help="Bayesian warm-up per chain (default 400; 300 "
+                                              "with --quick)")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     run.set_defaults(func=_cmd_run)
 
@@ -259,7 +161,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
-    Exit codes: 0 success, 2 invalid data or unreadable file, 64 bad usage.
+    Exit codes: 0 success, 2 invalid data or unreadable file, 3 output that breaks the
+    export rules (see :mod:`amu_causal.privacy`), 64 bad usage.
     """
     parser = _parser()
     try:
@@ -274,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RegisterFileError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
+    except PrivacyError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_PRIVACY
     except (ValueError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE

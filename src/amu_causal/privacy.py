@@ -1,0 +1,412 @@
+"""Export-safe output: no microdata, no small cells, and a scan that checks a results folder.
+
+Register microdata must not leave the research environment. Everything the
+main job writes for export follows three rules:
+
+1. **No per-person values.** Tables and figures hold aggregates only; saved
+   posteriors hold model parameters and causal estimands, never the observed
+   data, the likelihood of each person or any quantity with one value per
+   person (:func:`export_posterior`).
+2. **No small cells.** Every statistic is computed on at least ``min_count``
+   people (default 5), and so is its complement where a proportion is shown
+   (a share of 98 % among 100 people tells that 2 people did not take part).
+   :func:`suppress_small_cells` blanks the cells that break the rule; a zero
+   count is allowed (it identifies no one).
+3. **Every file is accounted for.** A run lists its files in
+   ``manifest.json``; each figure names the table it was drawn from, which is
+   itself checked.
+
+:func:`scan_outputs` reads a results folder and lists every violation it can
+see; :func:`check_outputs` raises :class:`PrivacyError` when there is one.
+
+Conventions the scan relies on (the main job writes its tables this way):
+
+* **count columns** are called ``n``, ``n_<what>``, ``<what>_n``, ``count``,
+  ``people`` or ``participants``;
+* **proportion columns** have ``rate`` or ``share`` in their name and are
+  proportions of the row's ``n``; the counts they imply (``rate * n`` and its
+  complement) must not be small either;
+* suppressed cells are empty (NaN).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MIN_COUNT",
+    "PrivacyError",
+    "Violation",
+    "check_outputs",
+    "count_columns",
+    "export_posterior",
+    "rate_columns",
+    "scan_outputs",
+    "suppress_small_cells",
+]
+
+#: Default minimum number of people behind any exported cell.
+MIN_COUNT = 5
+
+#: Column names that only per-person data have.
+PERSON_COLUMNS = frozenset({"person_id", "pnr", "cpr", "id"})
+#: Canonical register columns; a table holding several of them without a count is microdata.
+REGISTER_COLUMNS = frozenset({
+    "person_id", "municipality", "permit_year", "permit_month", "origin", "residence_basis",
+    "sex", "age", "education", "civil_status", "family_type", "n_children",
+    "started_education", "started_adult_education", "months_employed", "amu", "amu_area",
+    "employed_2y",
+})
+#: File types a results folder may hold for export.
+ALLOWED_SUFFIXES = frozenset({".csv", ".md", ".html", ".png", ".nc", ".json", ".txt"})
+#: InferenceData groups that carry data or per-person quantities.
+FORBIDDEN_GROUPS = ("observed_data", "constant_data", "log_likelihood", "posterior_predictive",
+                    "prior_predictive", "predictions", "predictions_constant_data")
+_COUNT_NAMES = frozenset({"n", "count", "people", "participants"})
+
+
+class PrivacyError(Exception):
+    """Output that may not leave the research environment.
+
+    The message lists each violation; fix it by suppressing the small cells
+    (:func:`suppress_small_cells`), dropping per-person values
+    (:func:`export_posterior`), or by keeping the folder inside the research
+    environment (``amu-causal run --private``).
+    """
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One breach of the export rules.
+
+    Parameters
+    ----------
+    path : str
+        File, relative to the scanned folder.
+    rule : str
+        ``small cell``, ``per-person data``, ``file type``, ``unlisted file``
+        or ``figure source``.
+    detail : str
+        Where and what.
+    """
+
+    path: str
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.rule}: {self.detail}"
+
+
+def _check_min_count(min_count) -> int:
+    if isinstance(min_count, bool) or not isinstance(min_count, int | np.integer) or min_count < 1:
+        raise ValueError(f"min_count must be a whole number of at least 1, got {min_count!r}")
+    return int(min_count)
+
+
+def count_columns(columns) -> list[str]:
+    """The columns the scan treats as counts of people (see the module notes).
+
+    Examples
+    --------
+    >>> from amu_causal.privacy import count_columns
+    >>> count_columns(["n", "n_treated", "estimate", "people", "rate"])
+    ['n', 'n_treated', 'people']
+    """
+    return [c for c in map(str, columns)
+            if c in _COUNT_NAMES or c.startswith("n_") or c.endswith("_n")]
+
+
+def rate_columns(columns) -> list[str]:
+    """The columns the scan treats as proportions of the row's ``n``.
+
+    Examples
+    --------
+    >>> from amu_causal.privacy import rate_columns
+    >>> rate_columns(["n", "participation_rate", "share", "estimate"])
+    ['participation_rate', 'share']
+    """
+    return [c for c in map(str, columns) if "rate" in c or "share" in c]
+
+
+def _small(values, min_count: int) -> np.ndarray:
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (v >= 0.5) & (v < min_count - 0.5)
+
+
+def _row_violations(frame: pd.DataFrame, min_count: int) -> tuple[np.ndarray, list[str]]:
+    """Which rows hold a small cell, and why (first reason per row)."""
+    bad = np.zeros(len(frame), dtype=bool)
+    reasons = [""] * len(frame)
+    for column in count_columns(frame.columns):
+        hit = _small(frame[column], min_count)
+        for i in np.flatnonzero(hit & ~bad):
+            reasons[i] = f"{column} = {frame[column].iloc[i]}"
+        bad |= hit
+    if "n" in frame.columns:
+        n = pd.to_numeric(frame["n"], errors="coerce").to_numpy(dtype=float)
+        for column in rate_columns(frame.columns):
+            rate = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                rate = np.where(rate > 1.0, rate / 100.0, rate)  # percentages
+                k = np.round(rate * n)
+            hit = _small(k, min_count) | _small(n - k, min_count)
+            for i in np.flatnonzero(hit & ~bad):
+                reasons[i] = (f"{column} = {frame[column].iloc[i]} of n = {n[i]:g} implies "
+                              f"{k[i]:g} and {n[i] - k[i]:g} people")
+            bad |= hit
+    return bad, reasons
+
+
+def suppress_small_cells(frame: pd.DataFrame, *, min_count: int = MIN_COUNT,
+                         keep=()) -> pd.DataFrame:
+    """Blank every row of a table that rests on fewer than ``min_count`` people.
+
+    A row is suppressed when one of its count columns, or a count implied
+    by a proportion column and ``n`` (or its complement), lies between 1 and
+    ``min_count - 1``. All its columns except ``keep`` (labels) become NaN,
+    so that the blanked count cannot be recovered from the others.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table following the column conventions of this module.
+    min_count : int, default 5
+        Smallest number of people behind an exported cell.
+    keep : sequence of str
+        Label columns that stay (municipality name, year, group).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with small cells blanked and a boolean column ``suppressed``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.privacy import suppress_small_cells
+    >>> t = pd.DataFrame({"group": ["a", "b", "c"], "n": [40, 3, 50],
+    ...                   "participation_rate": [0.5, 0.0, 0.98]})
+    >>> suppress_small_cells(t, keep=["group"])["suppressed"].tolist()
+    [False, True, True]
+    """
+    min_count = _check_min_count(min_count)
+    out = frame.copy()
+    bad, _ = _row_violations(out.reset_index(drop=True), min_count)
+    blank = [c for c in out.columns if c not in set(keep)]
+    for column in blank:
+        if bad.any():
+            if not pd.api.types.is_float_dtype(out[column]):
+                out[column] = out[column].astype(object)
+            out.loc[bad, column] = np.nan
+    out["suppressed"] = bad
+    return out
+
+
+def export_posterior(idata, *, municipality_n=None, min_count: int = MIN_COUNT):
+    """A copy of an InferenceData that is safe to export.
+
+    Drops the observed and constant data, log-likelihoods and predictive
+    draws; drops every variable with a dimension longer than the number of
+    municipalities times 100 (which only per-person quantities have) and the
+    per-cell effect sums used by the policy scenarios; keeps only per-draw
+    scalars of the sample statistics; and, with ``municipality_n``, drops
+    municipalities with fewer than ``min_count`` people from every variable
+    indexed by municipality.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fitted posterior (``result.idata``).
+    municipality_n : pandas.Series, optional
+        People per municipality code (index: code).
+    min_count : int, default 5
+
+    Returns
+    -------
+    arviz.InferenceData
+    """
+    import arviz as az
+
+    min_count = _check_min_count(min_count)
+    groups = {}
+    for name in idata.groups():
+        if name in FORBIDDEN_GROUPS or name.endswith("_warmup"):
+            continue
+        ds = idata[name]
+        if name == "sample_stats":
+            keep = [v for v in ds.data_vars if set(ds[v].dims) <= {"chain", "draw"}]
+        else:
+            keep = [v for v in ds.data_vars
+                    if not str(v).startswith("effect_sum")
+                    and not any(d not in ("chain", "draw", "municipality")
+                                and ds.sizes[d] > 10_000 for d in ds[v].dims)]
+        ds = ds[keep]
+        if municipality_n is not None and "municipality" in ds.dims:
+            codes = ds["municipality"].values
+            n = pd.Series(municipality_n).reindex(codes).fillna(0).to_numpy()
+            ds = ds.sel(municipality=codes[n >= min_count])
+        groups[name] = ds
+    out = az.InferenceData(**groups)
+    for name in out.groups():
+        out[name].attrs.update({"amu_causal_export": "export-safe", "min_count": min_count})
+    return out
+
+
+# -- scanning a folder -----------------------------------------------------------------------
+
+def _markdown_tables(text: str) -> list[pd.DataFrame]:
+    tables, block = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.strip().startswith("|"):
+            block.append(line.strip())
+            continue
+        if len(block) >= 2:
+            rows = [[c.strip() for c in r.strip("|").split("|")] for r in block]
+            header, body = rows[0], [r for r in rows[2:] if len(r) == len(rows[0])]
+            tables.append(pd.DataFrame(body, columns=header))
+        block = []
+    return tables
+
+
+def _table_violations(frame: pd.DataFrame, where: str, min_count: int,
+                      n_people: int | None) -> list[Violation]:
+    out = []
+    person = PERSON_COLUMNS & set(map(str, frame.columns))
+    if person:
+        out.append(Violation(where, "per-person data", f"identifier column {sorted(person)}"))
+    register = REGISTER_COLUMNS & set(map(str, frame.columns))
+    if len(register) >= 3 and not count_columns(frame.columns):
+        out.append(Violation(where, "per-person data",
+                             f"register columns {sorted(register)} without a count column"))
+    if n_people and len(frame) > max(200, n_people // min_count):
+        out.append(Violation(where, "per-person data",
+                             f"{len(frame):,} rows for {n_people:,} people"))
+    bad, reasons = _row_violations(frame.reset_index(drop=True), min_count)
+    for i in np.flatnonzero(bad):
+        out.append(Violation(where, "small cell", f"row {i + 1}: {reasons[i]}"))
+    return out
+
+
+def _netcdf_violations(path: Path, where: str, n_people: int | None) -> list[Violation]:
+    import arviz as az
+
+    out = []
+    idata = az.from_netcdf(path)
+    for name in idata.groups():
+        if name in FORBIDDEN_GROUPS:
+            out.append(Violation(where, "per-person data", f"group {name!r}"))
+            continue
+        ds = idata[name]
+        for var in ds.data_vars:
+            for dim in ds[var].dims:
+                size = ds.sizes[dim]
+                if dim not in ("chain", "draw") and (size > 10_000 or (n_people and size
+                                                                         == n_people)):
+                    out.append(Violation(where, "per-person data",
+                                         f"{name}.{var} has dimension {dim} of size {size:,}"))
+                    break
+            if str(var).startswith("effect_sum"):
+                out.append(Violation(where, "per-person data",
+                                     f"{name}.{var}: per-cell sums may rest on one person"))
+    return out
+
+
+def scan_outputs(folder, *, min_count: int = MIN_COUNT,
+                 n_people: int | None = None) -> list[Violation]:
+    """Every violation of the export rules that can be seen in a results folder.
+
+    Parameters
+    ----------
+    folder : path
+        A results folder (``amu-causal run --out``).
+    min_count : int, default 5
+        Smallest number of people behind an exported cell.
+    n_people : int, optional
+        Register size; tables with about as many rows as people, and arrays
+        with a dimension of exactly this size, are flagged.
+
+    Returns
+    -------
+    list of Violation
+        Empty when the folder passes.
+
+    Notes
+    -----
+    Checked: file types (CSV, Markdown, HTML, PNG, NetCDF, JSON and text
+    only); every CSV table and every Markdown table for identifier columns,
+    microdata-like column sets, row counts and small cells (module notes);
+    NetCDF posteriors for data groups and per-person dimensions; that every
+    file is listed in ``manifest.json`` and every figure names a source table
+    that is present. Figures themselves are images and cannot be read back:
+    they are trusted through their source table.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from amu_causal.privacy import scan_outputs
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"group": ["a"], "n": [3]}).to_csv(folder / "t.csv", index=False)
+    >>> [v.rule for v in scan_outputs(folder)]
+    ['unlisted file', 'small cell']
+    """
+    min_count = _check_min_count(min_count)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder: give the --out folder of a run")
+    manifest_path = folder / "manifest.json"
+    manifest = (json.loads(manifest_path.read_text(encoding="utf-8"))
+                if manifest_path.exists() else {"files": {}})
+    listed = manifest.get("files", {})
+    out: list[Violation] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        where = path.relative_to(folder).as_posix()
+        if where == "manifest.json":
+            continue
+        if path.suffix.lower() not in ALLOWED_SUFFIXES:
+            out.append(Violation(where, "file type",
+                                 f"{path.suffix or 'no suffix'} files are not exported "
+                                 "(microdata formats, pickles and arrays stay on the server)"))
+            continue
+        if where not in listed:
+            out.append(Violation(where, "unlisted file", "not in manifest.json"))
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            out += _table_violations(pd.read_csv(path), where, min_count, n_people)
+        elif suffix == ".md":
+            for k, table in enumerate(_markdown_tables(path.read_text(encoding="utf-8"))):
+                out += _table_violations(table, f"{where} (table {k + 1})", min_count, n_people)
+        elif suffix == ".nc":
+            out += _netcdf_violations(path, where, n_people)
+        elif suffix == ".png":
+            source = listed.get(where, {}).get("source")
+            if not source or not (folder / source).exists():
+                out.append(Violation(where, "figure source",
+                                     "a figure must name the table it was drawn from "
+                                     "(manifest.json), and that table must be present"))
+    return out
+
+
+def check_outputs(folder, *, min_count: int = MIN_COUNT, n_people: int | None = None) -> None:
+    """Raise :class:`PrivacyError` when :func:`scan_outputs` finds anything.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from amu_causal.privacy import check_outputs
+    >>> check_outputs(tempfile.mkdtemp())  # an empty folder passes
+    """
+    found = scan_outputs(folder, min_count=min_count, n_people=n_people)
+    if found:
+        lines = "\n".join(f"  - {v}" for v in found[:50])
+        more = f"\n  ... and {len(found) - 50} more" if len(found) > 50 else ""
+        raise PrivacyError(f"{len(found)} export violation(s) in {folder}:\n{lines}{more}\n"
+                           "Suppress small cells, drop per-person values, or keep this folder "
+                           "inside the research environment.")
+

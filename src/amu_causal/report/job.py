@@ -1,0 +1,288 @@
+"""The main job behind ``amu-causal run``: every stage, in order, into one results folder.
+
+Stages: data; (in a second process, while the Bayesian models compile)
+descriptives, calibration, OLS, DoubleML and their sensitivity analyses; the
+Bayesian model; the latent-confounder benchmark scenarios; the policy
+scenarios; the report; the export scan. :mod:`amu_causal.report.sections`
+turns each stage's results into report sections.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["JobSettings", "run_job"]
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Settings of one run of the main job (the ``amu-causal run`` options).
+
+    Parameters
+    ----------
+    data, columns : path, optional
+        A register file and its column mapping; without ``data`` the
+        calibrated synthetic register is simulated.
+    out : path
+        Results folder.
+    quick : bool
+        5,000 people, fewer draws, no latent-confounder fits.
+    seed : int
+        Seeds the simulation, the estimators and the sampler.
+    n : int
+        Size of the synthetic register (without ``quick``).
+    private : bool
+        Keep small cells and the full posterior (research environment only).
+    min_count : int
+        Smallest number of people behind an exported cell.
+    rate : float
+        Participation rate of policy scenario (c).
+    draws, tune : int, optional
+        Bayesian draws and warm-up per chain (defaults: 500 and 400, or 300
+        and 300 with ``quick``).
+    quiet : bool
+        No progress lines.
+    """
+
+    data: Path | None = None
+    columns: Path | None = None
+    out: Path = Path("results")
+    quick: bool = False
+    seed: int = 1
+    n: int = 23_125
+    private: bool = False
+    min_count: int = 5
+    rate: float = 0.10
+    draws: int | None = None
+    tune: int | None = None
+    quiet: bool = False
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the run simulates its register."""
+        return self.data is None
+
+    @property
+    def size(self) -> int:
+        """People in the synthetic register."""
+        return 5_000 if self.quick else self.n
+
+    @property
+    def sampling(self) -> tuple[int, int]:
+        """Draws and warm-up per chain."""
+        default = (300, 300) if self.quick else (500, 400)
+        return self.draws or default[0], self.tune or default[1]
+
+
+class Stages:
+    """Stage-by-stage progress on standard error, with the elapsed time."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet, self.done = quiet, 0
+        self.start = time.perf_counter()
+        self.log: list[tuple[str, float]] = []
+
+    def __call__(self, label: str) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        self.log.append((label, round(elapsed, 1)))
+        if not self.quiet:
+            print(f"[{self.done:2d}] {elapsed:6.1f} s  {label}", file=sys.stderr, flush=True)
+
+
+def baseline_stage(df: pd.DataFrame, seed: int, synthetic: bool) -> dict:
+    """Everything that needs no sampler: descriptives, calibration, OLS, DML, OVB, DML bounds.
+
+    Runs in a second process while the Bayesian models compile (compilation
+    uses one core). Returns plain results and the seconds each step took.
+    """
+    from ..baselines import DML, OLSFixedEffects
+    from ..sensitivity import dml_sensitivity, ols_sensitivity
+    from ..simulate import calibration_report
+    from . import descriptives as d
+
+    from threadpoolctl import threadpool_limits
+
+    # One core: the other compiles the Bayesian models. More OpenMP/BLAS threads than free
+    # cores make HistGradientBoosting and the OLS solves spin and slow down many times over.
+    threadpool_limits(1)
+    out, seconds = {}, {}
+
+    def timed(name, fn):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            out[name] = fn()
+        seconds[name] = round(time.perf_counter() - start, 1)
+
+    timed("sex_year", lambda: d.participation_by_sex_year(df))
+    timed("municipality", lambda: d.participation_by_municipality(df))
+    timed("education", lambda: d.education_by_year(df))
+    timed("areas", lambda: d.amu_areas(df))
+    timed("employment", lambda: d.employment_by_attachment(df))
+    if synthetic:
+        timed("calibration", lambda: calibration_report(df))
+    timed("ols", lambda: OLSFixedEffects().fit(df))
+    timed("dml", lambda: DML(random_seed=seed).fit(df))
+    timed("ovb", lambda: ols_sensitivity(df))
+    timed("dml_sensitivity", lambda: dml_sensitivity(df, dml=DML(random_seed=seed)))
+    out["seconds"] = seconds
+    return out
+
+
+def _load(settings: JobSettings):
+    from ..data import load_register, read_column_mapping, validate_register
+    from ..simulate import simulate_register
+
+    if settings.synthetic:
+        df, truth = simulate_register(n=settings.size, seed=settings.seed)
+        return validate_register(df), truth
+    mapping = read_column_mapping(settings.columns) if settings.columns else {}
+    return load_register(settings.data, **mapping), None
+
+
+def _sample(model, pm_model, compiled, design, seed, data=None):
+    from ..diagnostics import ConvergenceWarning
+    from ..sampling import sample_model
+
+    start = time.perf_counter()
+    if data:
+        compiled = compiled.with_data(**data)
+    idata = sample_model(pm_model, model.sampler_settings(), random_seed=seed, compiled=compiled)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        result = model.result_from_idata(idata, design, seconds=time.perf_counter() - start)
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+    return result
+
+
+def _latent_scenarios(settings: JobSettings, truth, plain, design) -> list:
+    """The benchmark scenarios for the latent confounder (strengths and labels)."""
+    from ..sensitivity import confounder_benchmarks
+
+    bench = confounder_benchmarks(plain.idata.posterior, design, ("months_employed",))
+    row = bench.iloc[0]
+    scenarios = [("as strong as months employed",
+                  float(row["participation"]), float(row["employment"]))]
+    if truth is not None and truth.parameters.confounding > 0:
+        p = truth.parameters
+        scenarios.append(("the simulated strengths (synthetic register)",
+                          p.u_participation * p.confounding, p.u_employment * p.confounding))
+    return scenarios
+
+
+def run_job(settings: JobSettings) -> Path:
+    """Run the main job; return the path of ``report.html``.
+
+    Raises
+    ------
+    amu_causal.privacy.PrivacyError
+        When the finished folder breaks the export rules (never expected;
+        the folder is kept for inspection and the report says nothing is
+        safe to export until it is fixed).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display on a research server
+
+    from ..bayesian import HierarchicalModel
+    from ..models.confounder import LatentConfounder
+    from ..privacy import check_outputs
+    from ..sampling import compile_model
+    from . import sections
+    from .document import Document
+    from .outputs import Outputs
+
+    stages = Stages(settings.quiet)
+    out = Outputs(settings.out, private=settings.private, min_count=settings.min_count,
+                  synthetic=settings.synthetic)
+    removed = out.start()
+    if removed and not settings.quiet:
+        print(f"replacing the results of an earlier run in {settings.out} "
+              f"(removed {', '.join(removed)} first)", file=sys.stderr)
+    df, truth = _load(settings)
+    stages(f"{'simulated' if settings.synthetic else 'loaded'} and validated the register "
+           f"({len(df):,} people)")
+
+    # The baselines run in a second process while this one compiles the Bayesian models.
+    # fork: the child starts with the data in memory and no sampler thread running yet.
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending = pool.submit(baseline_stage, df, settings.seed, settings.synthetic)
+        draws, tune = settings.sampling
+        model = HierarchicalModel(draws=draws, tune=tune, random_seed=settings.seed,
+                                  progressbar=not settings.quiet)
+        pm_model, design = model.build(df)
+        compiled = compile_model(pm_model, model.sampler)
+        stages("compiled the Bayesian model")
+        latent = None
+        if not settings.quick:
+            latent_model = replace(model, confounder=LatentConfounder(0.0, 0.0, nodes=5),
+                                   draws=250, tune=200)
+            pm_latent = latent_model.build_from_design(design)
+            latent = (latent_model, pm_latent, compile_model(pm_latent, model.sampler))
+            stages("compiled the model with a latent confounder")
+        base = pending.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+    stages("descriptives, calibration, OLS, DoubleML, OVB and DoubleML bounds "
+           f"({', '.join(f'{k} {v:g} s' for k, v in base['seconds'].items())})")
+
+    note = ("Computed on SYNTHETIC data (amu_causal's calibrated register), not on real "
+            "register data." if settings.synthetic else
+            "Computed on the register data given with --data.")
+    if settings.private:
+        note += (" PRIVATE run: small cells are not suppressed and the saved posterior keeps "
+                 "everything; do not export this folder.")
+    doc = Document("amu_causal: AMU courses and refugees' employment", note=note)
+    sections.register(doc, out, df, truth)
+    sections.descriptives(doc, out, base)
+    if settings.synthetic:
+        sections.calibration(doc, out, base["calibration"])
+    stages("wrote the descriptives")
+
+    bayes = _sample(model, pm_model, compiled, design, settings.seed)
+    stages(f"Bayesian hierarchical model ({draws} draws after {tune} warm-up x {model.chains} "
+           f"chains, {bayes.settings['seconds']:g} s sampling)")
+    sections.estimators(doc, out, bayes, base["ols"], base["dml"], truth, df)
+
+    adjusted = []
+    if latent is not None:
+        latent_model, pm_latent, compiled_latent = latent
+        for k, (label, lam_d, lam_y) in enumerate(_latent_scenarios(settings, truth, bayes,
+                                                                    design)):
+            cell = replace(latent_model, confounder=LatentConfounder(lam_d, lam_y, nodes=5))
+            result = _sample(cell, pm_latent, compiled_latent, design, settings.seed + 1 + k,
+                             data={"confounder_participation": lam_d,
+                                   "confounder_employment": lam_y})
+            adjusted.append((label, lam_d, lam_y, result))
+            stages(f"latent confounder {label} ({lam_d:.2f}, {lam_y:.2f}): ATE "
+                   f"{100 * result.estimate('ATE'):.1f} points")
+    sections.sensitivity(doc, out, bayes, base, adjusted, truth, quick=settings.quick)
+    stages("sensitivity analyses")
+
+    sections.policy(doc, out, bayes, adjusted, df, truth, rate=settings.rate)
+    stages("policy scenarios")
+
+    sections.closing(doc, out, settings, stages)
+    md, page = doc.write(out.folder)
+    out.add(md.name, "report")
+    out.add(page.name, "report")
+    out.write_manifest(command="amu-causal run", seed=settings.seed, n_people=len(df),
+                       stages=stages.log)
+    if not settings.private:
+        check_outputs(out.folder, min_count=settings.min_count, n_people=len(df))
+        stages("export scan: no microdata and no cell below "
+               f"{settings.min_count} people")
+    stages(f"wrote {page}")
+    return page

@@ -3,7 +3,7 @@
 The public API. See https://amu-causal.readthedocs.io (or ``docs/``) for the guide.
 """
 
-from . import sensitivity
+from . import sensitivity, validation
 from .baselines import DML, OLSFixedEffects
 from .bayesian import HierarchicalModel
 from .data import (
@@ -72,5 +72,6 @@ __all__ = [
     "sensitivity",
     "simulate_register",
     "validate_register",
+    "validation",
     "write_register",
 ]

@@ -42,6 +42,11 @@ class SamplerSettings:
         correlated posteriors, costs time per draw).
     progressbar : bool, default True
         Show the sampler's progress display.
+    cores : int, optional
+        Chains run at the same time. By default one per chain, up to the
+        available cores; ``1`` runs the chains one after another in a single
+        thread (for many fits side by side, e.g. Monte Carlo replications on
+        a process pool, so that each fit uses one core).
 
     Examples
     --------
@@ -57,12 +62,15 @@ class SamplerSettings:
     target_accept: float = 0.8
     low_rank_mass_matrix: bool = False
     progressbar: bool = True
+    cores: int | None = None
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
-        for name in ("draws", "tune", "chains"):
+        for name in ("draws", "tune", "chains", "cores"):
             value = getattr(self, name)
+            if name == "cores" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
         if not 0.5 <= self.target_accept < 1:
@@ -185,7 +193,7 @@ def sample_model(model, settings: SamplerSettings | None = None, *, random_seed=
                 draws=settings.draws,
                 tune=settings.tune,
                 chains=settings.chains,
-                cores=min(settings.chains, _cores()),
+                cores=_chain_cores(settings),
                 seed=seed,
                 progress_bar=settings.progressbar,
                 target_accept=settings.target_accept,
@@ -208,13 +216,19 @@ def sample_model(model, settings: SamplerSettings | None = None, *, random_seed=
             draws=settings.draws,
             tune=settings.tune,
             chains=settings.chains,
-            cores=min(settings.chains, _cores()),
+            cores=_chain_cores(settings),
             random_seed=seed,
             progressbar=settings.progressbar,
             target_accept=settings.target_accept,
             nuts_sampler=settings.sampler,
             compute_convergence_checks=False,
         )
+
+
+def _chain_cores(settings: SamplerSettings) -> int:
+    if settings.cores is not None:
+        return min(settings.chains, settings.cores)
+    return min(settings.chains, _cores())
 
 
 def _cores() -> int:

@@ -1,0 +1,86 @@
+"""Simulation-based calibration of the hierarchical model.
+
+Run (resumable; a rerun computes only missing fits)::
+
+    python simulations/sbc.py --fits 200 --n 500 --workers 2 --out results/sbc
+
+    # on a Dask cluster
+    python simulations/sbc.py --scheduler tcp://host:8786 --out results/sbc
+
+Writes ``replications/rep-*.parquet`` (one file per fit), ``tests.csv`` (chi-square test
+per quantity), ``ranks_ecdf.png`` (ECDF-difference plots with simultaneous 95 % bands)
+and ``fits.csv`` (diagnostics per fit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+
+import amu_causal as ac
+from amu_causal.validation import SBCStudy, run_sbc
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fits", type=int, default=200)
+    parser.add_argument("--n", type=int, default=500, help="people in the fixed register")
+    parser.add_argument("--draws", type=int, default=500, help="draws per chain")
+    parser.add_argument("--tune", type=int, default=500, help="warm-up per chain")
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--thin-to", type=int, default=99, help="posterior draws ranked")
+    parser.add_argument("--bins", type=int, default=20, help="chi-square bins")
+    parser.add_argument("--seed", type=int, default=1, help="root seed")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    model = ac.HierarchicalModel(draws=args.draws, tune=args.tune, chains=args.chains,
+                                 low_rank_mass_matrix=False, progressbar=False)
+    study = SBCStudy(model=model, n=args.n, n_fits=args.fits, thin_to=args.thin_to,
+                     bins=args.bins, root_seed=args.seed)
+    executor = client = None
+    if args.scheduler:
+        from dask.distributed import Client
+
+        client = Client(args.scheduler)
+        executor = client.get_executor()
+    start = time.perf_counter()
+    try:
+        result = run_sbc(study, args.out, executor=executor, workers=args.workers,
+                         progress=not args.no_progress)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"{result.ranks['fit'].nunique()} fits in {args.out} "
+          f"({time.perf_counter() - start:.0f} s this run); {result.failed()} failed")
+    tests = result.tests()
+    tests.to_csv(args.out / "tests.csv", index=False)
+    (args.out / "tests.md").write_text(tests.round(4).to_markdown(index=False) + "\n")
+    print(tests.round(4).to_string(index=False))
+    per_fit = result.ranks.drop_duplicates("fit")[
+        ["fit", "n_treated", "employment_rate", "max_r_hat", "min_ess_bulk", "divergences",
+         "converged", "seconds", "compile_seconds", "problems", "error"]]
+    per_fit.to_csv(args.out / "fits.csv", index=False)
+    print(f"fits with a convergence warning: {int((~per_fit['converged'].astype(bool)).sum())}"
+          f"; with divergences: {int((per_fit['divergences'] > 0).sum())}")
+    axes = result.plot_ecdf()
+    fig = axes[0].figure
+    fig.suptitle(f"SBC ranks, {result.ranks['fit'].nunique()} fits: ECDF minus uniform "
+                 "with simultaneous 95 % bands", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(args.out / "ranks_ecdf.png", dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

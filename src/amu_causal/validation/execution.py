@@ -1,0 +1,221 @@
+"""Running replications on any executor: seeds, single-threaded work, progress.
+
+A study is a list of independent tasks. Each task's random numbers come from
+``numpy.random.SeedSequence(root_seed, spawn_key=(index, ...))``, which
+depends only on the root seed and the task's index, so the results do not
+depend on which worker runs a task, in which order, or how many workers
+there are. Results come back to the calling process, which stores each one
+as it arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import numbers
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+
+import numpy as np
+
+__all__ = ["default_executor", "replication_seed", "run_tasks", "seed_int", "single_threaded"]
+
+#: Environment variables that cap the threads of BLAS, OpenMP and numba.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def check_root_seed(root_seed) -> int:
+    """A validated root seed: a whole number, 0 or more."""
+    if (isinstance(root_seed, bool) or not isinstance(root_seed, numbers.Integral)
+            or root_seed < 0):
+        raise ValueError(f"root_seed must be a whole number, 0 or more, got {root_seed!r}")
+    return int(root_seed)
+
+
+def replication_seed(root_seed: int, index: int, stream: int = 0) -> np.random.SeedSequence:
+    """The seed of one stream of one replication.
+
+    Parameters
+    ----------
+    root_seed : int
+        The study's root seed.
+    index : int
+        Replication index, 0, 1, ...
+    stream : int, default 0
+        Stream within the replication (0: the register; 1, 2, ...: the
+        estimators in order).
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``SeedSequence(root_seed, spawn_key=(index, stream))``: the same as
+        ``SeedSequence(root_seed).spawn(index + 1)[index].spawn(stream + 1)
+        [stream]``, and a function of its arguments only.
+
+    Examples
+    --------
+    >>> from amu_causal.validation import replication_seed
+    >>> a = replication_seed(1, 7).generate_state(1)[0]
+    >>> b = replication_seed(1, 7).generate_state(1)[0]
+    >>> bool(a == b), bool(a == replication_seed(1, 8).generate_state(1)[0])
+    (True, False)
+    """
+    return np.random.SeedSequence(check_root_seed(root_seed), spawn_key=(int(index), int(stream)))
+
+
+def seed_int(sequence: np.random.SeedSequence) -> int:
+    """An integer seed (below 2**31 - 1) from a :class:`numpy.random.SeedSequence`."""
+    return int(sequence.generate_state(1, dtype=np.uint64)[0] % (2**31 - 1))
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Limit BLAS and OpenMP pools to one thread inside the block.
+
+    Each replication runs single-threaded, so that a pool of *k* workers uses
+    *k* cores and its speed-up measures the executor, not the libraries'
+    own threads. (nutpie's chains are run one after another separately, with
+    ``SamplerSettings(cores=1)``.)
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def _initialise_worker() -> None:
+    for name in _THREAD_VARIABLES:
+        os.environ[name] = "1"
+
+
+def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
+    """A local process pool whose workers run single-threaded.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of processes (default: the available cores).
+
+    Returns
+    -------
+    concurrent.futures.ProcessPoolExecutor
+        Started with the ``spawn`` method (no fork of a process that holds
+        threads); each worker caps BLAS, OpenMP and numba at one thread.
+    """
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise ValueError(f"workers must be a positive whole number, got {workers!r}")
+    # spawned workers inherit the environment at start: the thread caps then
+    # apply before NumPy or scikit-learn load their thread pools
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    _initialise_worker()
+    try:
+        executor = ProcessPoolExecutor(max_workers=int(workers),
+                                       mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_initialise_worker)
+        # start the processes now, while the caps are in the environment
+        for future in [executor.submit(os.getpid) for _ in range(int(workers))]:
+            future.result()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return executor
+
+
+def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None = None,
+              workers: int | None = None, on_result: Callable | None = None,
+              progress: bool = True, label: str = "replications", total: int | None = None,
+              completed: int = 0) -> int:
+    """Run ``function(task)`` for every task and hand each result over as it finishes.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (picklable) of one task.
+    tasks : iterable
+        The tasks still to run.
+    executor : concurrent.futures.Executor, optional
+        Where to run them: any executor, e.g. a Dask client's
+        ``client.get_executor()``. By default a local process pool of
+        ``workers`` processes, closed at the end.
+    workers : int, optional
+        Size of the default pool (ignored when ``executor`` is given).
+    on_result : callable, optional
+        Called in this process with ``(task, result)`` as each task
+        finishes (e.g. to store it at once).
+    progress : bool, default True
+        Show a progress bar.
+    label : str
+        Text in front of the bar.
+    total, completed : int, optional
+        Size of the whole study and tasks already done before (for the bar).
+
+    Returns
+    -------
+    int
+        Number of tasks run.
+
+    Notes
+    -----
+    If a task raises, the tasks not yet started are cancelled, results that
+    arrived are kept (``on_result`` has seen them) and the error is raised.
+    """
+    tasks = list(tasks)
+    if not tasks:
+        return 0
+    own = executor is None
+    executor = default_executor(workers) if own else executor
+    bar = _Progress(progress, label, total if total is not None else len(tasks), completed)
+    futures = {}
+    try:
+        futures = {executor.submit(function, task): task for task in tasks}
+        for future in as_completed(futures):
+            result = future.result()
+            if on_result is not None:
+                on_result(futures[future], result)
+            bar.advance()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        bar.close()
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+    return len(tasks)
+
+
+class _Progress:
+    """A rich progress bar (or nothing)."""
+
+    def __init__(self, show: bool, label: str, total: int, completed: int):
+        self._bar = None
+        if show:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TimeRemainingColumn())
+            self._bar.start()
+            self._task = self._bar.add_task("", total=total, completed=completed)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -6,6 +6,7 @@ import pandas as pd
 
 import amu_causal as ac
 from amu_causal.cli import main
+from amu_causal.privacy import scan_outputs
 
 
 def test_simulate_then_validate(tmp_path, capsys):
@@ -53,20 +54,53 @@ def test_validate_missing_file_and_bad_usage(tmp_path, capsys):
     assert main(["no-such-command"]) == 64
 
 
-def test_run_quick_writes_the_report(tmp_path):
+def test_run_quick_writes_every_section_and_passes_the_export_scan(tmp_path):
     out = tmp_path / "results"
-    assert main(["run", "--quick", "--quiet", "--out", str(out)]) == 0
+    (out).mkdir()
+    (out / "report.html").write_text("an earlier run")
+    assert main(["run", "--quick", "--quiet", "--n", "1500", "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"report.html", "report.md", "calibration.csv", "calibration.png",
-            "register_summary.csv"} <= names
+    figures = {"fig1_participation_sex_year.png", "fig2_participation_municipality.png",
+               "fig4_employment_attachment.png", "calibration.png", "compare.png",
+               "bayes_effects.png", "municipality_effects.png", "ovb_contour.png",
+               "dml_contour.png", "policy.png", "policy_municipalities.png"}
+    tables = {"participation_by_sex_year.csv", "participation_by_municipality.csv",
+              "education_by_year.csv", "amu_areas.csv", "employment_by_attachment.csv",
+              "effects.csv", "evalues.csv", "ovb_minimal.csv", "dml_benchmarks.csv",
+              "policy_national.csv", "policy_municipalities_a.csv"}
+    assert figures | tables | {"report.html", "report.md", "manifest.json",
+                               "posterior.nc"} <= names
     assert not any(".partial" in n for n in names)
     html = (out / "report.html").read_text()
-    assert "SYNTHETIC" in html and "Calibration to the EVA note" in html
+    assert "an earlier run" not in html
+    for section in ("SYNTHETIC", "Figure 1", "Figure 2", "Table 1", "Table 2", "Figure 4",
+                    "Calibration to the EVA note", "Effect of AMU on employment",
+                    "Sensitivity to unobserved", "E-values", "Policy scenarios",
+                    "integration grant", "No displacement", "(synthetic data)"):
+        assert section in html, section
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    assert scan_outputs(out, n_people=1500) == []
+    national = pd.read_csv(out / "policy_national.csv")
+    assert {"(a) top-decile participation", "(b) targeted at no early employment"} <= set(
+        national["scenario"])
+    assert national["truth"].notna().all()
 
 
-def test_run_on_own_data(tmp_path):
+def test_run_on_own_data_private_keeps_everything(tmp_path):
     df, _ = ac.simulate_register(n=1_000, seed=3)
     path = ac.write_register(df, tmp_path / "own.parquet")
     out = tmp_path / "results"
-    assert main(["run", "--quiet", "--data", str(path), "--out", str(out)]) == 0
-    assert "register data given with --data" in (out / "report.md").read_text()
+    assert main(["run", "--quick", "--quiet", "--private", "--data", str(path),
+                 "--out", str(out)]) == 0
+    md = (out / "report.md").read_text()
+    assert "register data given with --data" in md and "PRIVATE" in md
+    assert "Calibration to the EVA note" not in md
+    found = scan_outputs(out, n_people=1_000)
+    assert any(v.rule == "small cell" for v in found)
+    assert any(v.path == "posterior.nc" for v in found)  # observed data kept
+
+
+def test_run_refuses_bad_settings(capsys):
+    assert main(["run", "--rate", "10", "--quiet"]) == 64
+    assert "--rate" in capsys.readouterr().err

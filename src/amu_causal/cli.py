@@ -122,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("results"), help="output folder")
     run.add_argument("--quick", action="store_true", help="small, fast settings")
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    run.add_argument("--n", type=int, default=23_125, help="synthetic register size")
+    run.add_argument("--n", type=int, help="synthetic register size (default 23,125; 5,000 "
+                                           "with --quick)")
     run.add_argument("--private", action="store_true",
                      help="keep small cells and the full posterior (inside the research "
                           "environment only; the folder is then not export-safe)")

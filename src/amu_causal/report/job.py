@@ -37,8 +37,9 @@ class JobSettings:
         5,000 people, fewer draws, no latent-confounder fits.
     seed : int
         Seeds the simulation, the estimators and the sampler.
-    n : int
-        Size of the synthetic register (without ``quick``).
+    n : int, optional
+        Size of the synthetic register (default 23,125, or 5,000 with
+        ``quick``).
     private : bool
         Keep small cells and the full posterior (research environment only).
     min_count : int
@@ -57,7 +58,7 @@ class JobSettings:
     out: Path = Path("results")
     quick: bool = False
     seed: int = 1
-    n: int = 23_125
+    n: int | None = None
     private: bool = False
     min_count: int = 5
     rate: float = 0.10
@@ -73,7 +74,9 @@ class JobSettings:
     @property
     def size(self) -> int:
         """People in the synthetic register."""
-        return 5_000 if self.quick else self.n
+        if self.n is not None:
+            return self.n
+        return 5_000 if self.quick else 23_125
 
     @property
     def sampling(self) -> tuple[int, int]:
@@ -104,12 +107,12 @@ def baseline_stage(df: pd.DataFrame, seed: int, synthetic: bool) -> dict:
     Runs in a second process while the Bayesian models compile (compilation
     uses one core). Returns plain results and the seconds each step took.
     """
+    from threadpoolctl import threadpool_limits
+
     from ..baselines import DML, OLSFixedEffects
     from ..sensitivity import dml_sensitivity, ols_sensitivity
     from ..simulate import calibration_report
     from . import descriptives as d
-
-    from threadpoolctl import threadpool_limits
 
     # One core: the other compiles the Bayesian models. More OpenMP/BLAS threads than free
     # cores make HistGradientBoosting and the OLS solves spin and slow down many times over.

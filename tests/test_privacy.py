@@ -1,0 +1,118 @@
+"""Export rules: suppression, the posterior for export, and the scan of a results folder."""
+
+import json
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from amu_causal.privacy import (
+    PrivacyError,
+    check_outputs,
+    export_posterior,
+    scan_outputs,
+    suppress_small_cells,
+)
+
+
+def test_suppression_blanks_small_cells_and_their_complements():
+    t = pd.DataFrame({"group": ["a", "b", "c", "d"], "n": [40, 3, 50, 30],
+                      "participation_rate": [0.5, 0.0, 0.98, 0.0]})
+    out = suppress_small_cells(t, keep=["group"])
+    assert out["suppressed"].tolist() == [False, True, True, False]  # 3 people; 49 and 1
+    assert out.loc[1, ["n", "participation_rate"]].isna().all()
+    assert out["group"].tolist() == ["a", "b", "c", "d"]
+    assert suppress_small_cells(t, min_count=1)["suppressed"].sum() == 0
+    with pytest.raises(ValueError, match="min_count"):
+        suppress_small_cells(t, min_count=0)
+
+
+def _write_safe_folder(folder):
+    table = pd.DataFrame({"group": ["a", "b"], "n": [40, 60], "share": [0.25, 0.5]})
+    table.to_csv(folder / "t.csv", index=False)
+    (folder / "f.png").write_bytes(b"\x89PNG")
+    (folder / "report.md").write_text("| group | n |\n|---|---|\n| a | 40 |\n")
+    files = {"t.csv": {}, "f.png": {"source": "t.csv"}, "report.md": {}}
+    (folder / "manifest.json").write_text(json.dumps({"files": files}))
+    return files
+
+
+def _relist(folder, files):
+    (folder / "manifest.json").write_text(json.dumps({"files": files}))
+
+
+def test_a_safe_folder_passes(tmp_path):
+    _write_safe_folder(tmp_path)
+    assert scan_outputs(tmp_path) == []
+    check_outputs(tmp_path)
+
+
+@pytest.mark.parametrize("case", ["small count", "implied count", "person id", "microdata",
+                                  "parquet", "unlisted", "figure without source",
+                                  "markdown small cell", "many rows"])
+def test_the_scan_catches_each_violation(tmp_path, case):
+    files = _write_safe_folder(tmp_path)
+    if case == "small count":
+        pd.DataFrame({"group": ["x"], "n_treated": [2]}).to_csv(tmp_path / "t.csv", index=False)
+    elif case == "implied count":
+        pd.DataFrame({"n": [100], "participation_rate": [0.03]}).to_csv(tmp_path / "t.csv",
+                                                                        index=False)
+    elif case == "person id":
+        pd.DataFrame({"person_id": ["P1"], "n": [50]}).to_csv(tmp_path / "t.csv", index=False)
+    elif case == "microdata":
+        pd.DataFrame({"age": [30, 41], "sex": ["male", "female"], "amu": [1, 0]}).to_csv(
+            tmp_path / "t.csv", index=False)
+    elif case == "parquet":
+        (tmp_path / "register.parquet").write_bytes(b"PAR1")
+    elif case == "unlisted":
+        pd.DataFrame({"n": [50]}).to_csv(tmp_path / "extra.csv", index=False)
+    elif case == "figure without source":
+        files["f.png"] = {}
+        _relist(tmp_path, files)
+    elif case == "markdown small cell":
+        (tmp_path / "report.md").write_text("text\n\n| group | n |\n|---|---|\n| a | 4 |\n")
+    elif case == "many rows":
+        pd.DataFrame({"value": np.arange(500)}).to_csv(tmp_path / "t.csv", index=False)
+    found = scan_outputs(tmp_path, n_people=1_000)
+    assert found, case
+    with pytest.raises(PrivacyError, match="export violation"):
+        check_outputs(tmp_path, n_people=1_000)
+
+
+def _idata(n_people=300):
+    draws = {"chain": [0, 1], "draw": np.arange(4)}
+    posterior = xr.Dataset(
+        {"intercept": (("chain", "draw"), np.zeros((2, 4))),
+         "municipality_z": (("chain", "draw", "municipality"), np.zeros((2, 4, 3))),
+         "eta": (("chain", "draw", "person"), np.zeros((2, 4, 20_000)))},
+        coords={**draws, "municipality": [101, 147, 400]})
+    estimands = xr.Dataset(
+        {"ATE": (("chain", "draw"), np.zeros((2, 4))),
+         "effect_sum_untreated": (("chain", "draw", "municipality"), np.zeros((2, 4, 3)))},
+        coords={**draws, "municipality": [101, 147, 400]})
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((2, 4), dtype=bool)),
+                        "unconstrained_draw": (("chain", "draw", "k"), np.zeros((2, 4, 5)))},
+                       coords=draws)
+    observed = xr.Dataset({"employed": (("obs",), np.zeros(n_people))})
+    return az.InferenceData(posterior=posterior, estimands=estimands, sample_stats=stats,
+                            observed_data=observed)
+
+
+def test_export_posterior_drops_data_and_small_municipalities(tmp_path):
+    idata = _idata()
+    raw = tmp_path / "raw.nc"
+    idata.to_netcdf(str(raw))
+    (tmp_path / "manifest.json").write_text(json.dumps({"files": {"raw.nc": {}}}))
+    rules = {v.detail.split()[0] for v in scan_outputs(tmp_path)}
+    assert "group" in rules  # observed_data
+    safe = export_posterior(idata, municipality_n=pd.Series({101: 50, 147: 3, 400: 12}))
+    assert "observed_data" not in safe.groups()
+    assert "eta" not in safe.posterior and "effect_sum_untreated" not in safe.estimands
+    assert list(safe.posterior["municipality"].values) == [101, 400]
+    assert list(safe.sample_stats.data_vars) == ["diverging"]
+    raw.unlink()
+    safe.to_netcdf(str(tmp_path / "safe.nc"))
+    (tmp_path / "manifest.json").write_text(json.dumps({"files": {"safe.nc": {}}}))
+    assert scan_outputs(tmp_path) == []

@@ -219,22 +219,20 @@ def effect_sums_by_cell(
     >>> np.round(u[0], 2).tolist(), t[0].tolist()
     ([[0.1, 0.2], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]])
     """
+    from scipy import sparse
+
     diff = np.atleast_2d(np.asarray(p1, dtype=float)) - np.atleast_2d(np.asarray(p0, dtype=float))
-    treated = np.asarray(treated).astype(bool)
-    cell = np.asarray(municipality_index) * n_groups + np.asarray(group_index)
+    treated = np.asarray(treated).astype(int)
     n_cells = n_municipalities * n_groups
-    out = []
-    for mask in (~treated, treated):
-        # Sorting people by cell once and summing contiguous runs costs O(draws x n);
-        # a one-hot matrix product would cost O(draws x n x cells).
-        members = np.flatnonzero(mask)
-        order = members[np.argsort(cell[members], kind="stable")]
-        sums = np.zeros((diff.shape[0], n_cells))
-        if order.size:
-            cells, starts = np.unique(cell[order], return_index=True)
-            sums[:, cells] = np.add.reduceat(diff[:, order], starts, axis=1)
-        out.append(sums.reshape(diff.shape[0], n_municipalities, n_groups))
-    return out[0], out[1]
+    # One sparse indicator of (participation, municipality, group) per person: the sums
+    # cost O(draws x n), where a dense one-hot product would cost O(draws x n x cells).
+    column = treated * n_cells + np.asarray(municipality_index) * n_groups + np.asarray(
+        group_index)
+    n = diff.shape[1]
+    members = sparse.csr_matrix((np.ones(n), (np.arange(n), column)), shape=(n, 2 * n_cells))
+    sums = np.asarray((members.T @ diff.T).T)
+    shape = (diff.shape[0], n_municipalities, n_groups)
+    return sums[:, :n_cells].reshape(shape), sums[:, n_cells:].reshape(shape)
 
 
 def concatenate(parts: list[EffectDraws]) -> EffectDraws:

@@ -67,6 +67,8 @@ __all__ = [
     "plot_effects",
     "plot_municipality_effects",
     "plot_participation",
+    "policy",
+    "privacy",
     "read_column_mapping",
     "schema_table",
     "sensitivity",

@@ -1,6 +1,6 @@
 """Sensitivity to unobserved motivation and job readiness, in three frameworks.
 
-Run: ``python experiments/sensitivity.py [--out results/sensitivity] [--n 23125]
+Run: ``python experiments/03_sensitivity.py [--out results/sensitivity] [--n 23125]
 [--confounding 1.0] [--data register.parquet]``.
 
 On a synthetic register (default) the confounding strength is known: the

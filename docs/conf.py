@@ -42,7 +42,36 @@ extensions = [
 autosummary_generate = True
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
+# Parameter and return types link to their documentation (here or, through
+# intersphinx, to pandas, NumPy, xarray, ArviZ, PyMC, DoubleML, matplotlib).
+numpydoc_xref_param_type = True
+numpydoc_xref_aliases = {
+    "DataFrame": "pandas.DataFrame",
+    "Series": "pandas.Series",
+    "ndarray": "numpy.ndarray",
+    "Generator": "numpy.random.Generator",
+    "Dataset": "xarray.Dataset",
+    "DataArray": "xarray.DataArray",
+    "InferenceData": "arviz.InferenceData",
+    "Axes": "matplotlib.axes.Axes",
+    "Path": "pathlib.Path",
+    "path-like": "os.PathLike",
+    "CausalResult": "amu_causal.CausalResult",
+    "Truth": "amu_causal.Truth",
+    "Priors": "amu_causal.Priors",
+    "LatentConfounder": "amu_causal.LatentConfounder",
+    "HierarchicalModel": "amu_causal.HierarchicalModel",
+    "DML": "amu_causal.DML",
+    "OLSFixedEffects": "amu_causal.OLSFixedEffects",
+    "SimulationParameters": "amu_causal.SimulationParameters",
+    "Problem": "amu_causal.data.errors.Problem",
+}
+# Words in type descriptions that are not types (left as plain text).
+numpydoc_xref_ignore = {
+    "optional", "default", "or", "of", "and", "to", "a", "an", "the", "shape",
+    "sequence", "mapping", "iterable", "array-like", "callable", "object", "like",
+    "None", "any", "str,", "int,", "float,", "keyword", "arguments",
+}
 autodoc_typehints = "none"
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "README.md", "_intersphinx"]
@@ -66,7 +95,7 @@ plot_include_source = True
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 100)]
-plot_rcparams = {"figure.figsize": (6.4, 4.0), "figure.dpi": 100}
+plot_rcparams = {"figure.figsize": (6.4, 4.0), "figure.dpi": 100, "savefig.bbox": "tight"}
 plot_pre_code = "import numpy as np\nimport matplotlib.pyplot as plt\n"
 
 # -- Cross-references to other projects ---------------------------------------

@@ -130,7 +130,14 @@ class HierarchicalModel:
         return "HierarchicalModel" + (f"[{'; '.join(tags)}]" if tags else "")
 
     def sampler_settings(self) -> SamplerSettings:
-        """The :class:`SamplerSettings` these settings imply."""
+        """The :class:`SamplerSettings` these settings imply.
+
+        Returns
+        -------
+        amu_causal.sampling.SamplerSettings
+            Sampler, draws, warm-up, chains, target acceptance, mass matrix and
+            seed, as passed to the one module that samples.
+        """
         return SamplerSettings(
             sampler=self.sampler, draws=self.draws, tune=self.tune, chains=self.chains,
             target_accept=self.target_accept, low_rank_mass_matrix=self.low_rank_mass_matrix,
@@ -154,7 +161,17 @@ class HierarchicalModel:
         return self.build_from_design(design), design
 
     def build_from_design(self, design: Design):
-        """The PyMC model for an already coded :class:`Design` (no sampling)."""
+        """The PyMC model for an already coded :class:`Design` (no sampling).
+
+        Parameters
+        ----------
+        design : Design
+            The register coded by ``amu_causal.models.design.build_design``.
+
+        Returns
+        -------
+        pymc.Model
+        """
         return build_joint_model(design, priors=self.priors, mundlak=self.mundlak,
                                  joint=self.joint, confounder=self.confounder)
 
@@ -283,6 +300,10 @@ class HierarchicalModel:
             Sampling time, recorded in the settings.
         strict : bool, default False
             Raise instead of warning on failed convergence checks.
+
+        Returns
+        -------
+        CausalResult
         """
         sampling_seconds = seconds
         draws = self._estimand_draws(idata, design)

@@ -78,6 +78,18 @@ def single_threaded() -> Iterator[None]:
     *k* cores and its speed-up measures the executor, not the libraries'
     own threads. (nutpie's chains are run one after another separately, with
     ``SamplerSettings(cores=1)``.)
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> from amu_causal.validation import single_threaded
+    >>> with single_threaded():
+    ...     total = sum(range(10))
+    >>> total
+    45
     """
     from threadpoolctl import threadpool_limits
 
@@ -103,6 +115,12 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
     concurrent.futures.ProcessPoolExecutor
         Started with the ``spawn`` method (no fork of a process that holds
         threads); each worker caps BLAS, OpenMP and numba at one thread.
+
+    Examples
+    --------
+    >>> from amu_causal.validation import default_executor
+    >>> pool = default_executor(workers=1)   # processes start on the first task
+    >>> pool.shutdown()
     """
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
@@ -166,6 +184,17 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
     -----
     If a task raises, the tasks not yet started are cancelled, results that
     arrived are kept (``on_result`` has seen them) and the error is raised.
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from amu_causal.validation import run_tasks
+    >>> seen = []
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     n = run_tasks(abs, [-1, -2], executor=pool, progress=False,
+    ...                   on_result=lambda task, result: seen.append(result))
+    >>> n, sorted(seen)
+    (2, [1, 2])
     """
     tasks = list(tasks)
     if not tasks:

@@ -98,19 +98,43 @@ class MonteCarloStudy:
         check_root_seed(self.root_seed)
 
     def definition(self) -> dict:
-        """What defines the study's results (``n_reps`` excluded: more can be added)."""
+        """What defines the study's results (``n_reps`` excluded: more can be added).
+
+        Returns
+        -------
+        dict
+            JSON-serialisable; its hash is the study key.
+        """
         return {"kind": "monte_carlo", "scenario": self.scenario.to_dict(), "n": int(self.n),
                 "root_seed": int(self.root_seed),
                 "estimators": [_describe(e) for e in self.estimators]}
 
     def key(self) -> str:
-        """The study key stored with the results."""
+        """The study key stored with the results.
+
+        Returns
+        -------
+        str
+        """
         from .store import study_key
 
         return study_key(self.definition())
 
     def run(self, directory, **options) -> MonteCarloResult:
-        """Run (or resume) the study; see :func:`run_monte_carlo`."""
+        """Run (or resume) the study; see :func:`run_monte_carlo`.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Results directory.
+        **options
+            Passed to :func:`run_monte_carlo` (``executor``, ``workers``,
+            ``progress``).
+
+        Returns
+        -------
+        MonteCarloResult
+        """
         return run_monte_carlo(self, directory, **options)
 
 
@@ -296,6 +320,18 @@ class MonteCarloResult:
         (:data:`RESULT_COLUMNS`).
     directory : pathlib.Path, optional
         Where the rows are stored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> import amu_causal as ac
+    >>> from amu_causal.validation import MonteCarloStudy
+    >>> study = MonteCarloStudy("no_confounding", [ac.OLSFixedEffects()], n=1_000, n_reps=2)
+    >>> with tempfile.TemporaryDirectory() as d, ThreadPoolExecutor(1) as pool:
+    ...     result = study.run(d, executor=pool, progress=False)
+    >>> result.results["replication"].nunique(), list(result.summary_table()["replications"])
+    (2, [2])
     """
 
     study: MonteCarloStudy
@@ -331,7 +367,12 @@ class MonteCarloResult:
         return out.merge(converged, on=["estimator", "estimand"], how="left")
 
     def convergence(self) -> pd.DataFrame:
-        """Per replication and estimator: worst R-hat, smallest ESS, divergences, problems."""
+        """Per replication and estimator: worst R-hat, smallest ESS, divergences, problems.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         cols = ["replication", "estimator", "r_hat", "ess_bulk", "max_r_hat", "min_ess_bulk",
                 "min_ess_tail", "divergences", "converged", "problems", "error", "seconds",
                 "compile_seconds"]
@@ -339,7 +380,20 @@ class MonteCarloResult:
         return ate[cols].sort_values(["estimator", "replication"]).reset_index(drop=True)
 
     def summary_table(self, estimand: str = "ATE", *, truth: str = "truth") -> pd.DataFrame:
-        """A readable table: each measure as ``value (MCSE)``, effects in percentage points."""
+        """A readable table: each measure as ``value (MCSE)``, effects in percentage points.
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+        truth : str, default "truth"
+            The column of the stored rows to compare with (``truth`` or
+            ``truth_direct``, the effect holding months employed fixed).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per estimator.
+        """
         m = self.metrics([estimand], truth=truth)
 
         def cell(value, mcse, scale, digits):
@@ -366,7 +420,18 @@ class MonteCarloResult:
         })
 
     def plot(self, estimand: str = "ATE", ax=None):
-        """Errors (estimate minus truth) by estimator; see :func:`plot_monte_carlo`."""
+        """Errors (estimate minus truth) by estimator; see :func:`plot_monte_carlo`.
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+        ax : matplotlib.axes.Axes, optional
+            Where to draw.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from .plots import plot_monte_carlo
 
         return plot_monte_carlo(self, estimand=estimand, ax=ax)

@@ -25,6 +25,16 @@ def plot_monte_carlo(result, estimand: str = "ATE", ax=None):
         One strip of errors (percentage points) per estimator, its mean (the
         bias) with a 95 % Monte Carlo interval, and the coverage of its
         intervals in the label.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> import amu_causal as ac
+    >>> from amu_causal.validation import MonteCarloStudy, plot_monte_carlo
+    >>> study = MonteCarloStudy("no_confounding", [ac.OLSFixedEffects()], n=1_000, n_reps=2)
+    >>> with tempfile.TemporaryDirectory() as d, ThreadPoolExecutor(1) as pool:
+    ...     ax = plot_monte_carlo(study.run(d, executor=pool, progress=False))
     """
     import matplotlib.pyplot as plt
 
@@ -83,6 +93,14 @@ def plot_sbc_ecdf(result, quantities=None, axes=None, ci_prob: float = 0.95,
     Säilynoja, Bürkner and Vehtari (2022). An ECDF that leaves the band
     means non-uniform ranks: a bowl shape says the posterior is too wide,
     a hump too narrow, a slope a biased posterior.
+
+    Examples
+    --------
+    The ranks come from MCMC fits, so the lines are not run as doctests:
+
+    >>> from amu_causal.validation import SBCStudy, plot_sbc_ecdf, run_sbc
+    >>> result = run_sbc(SBCStudy(n=300, n_fits=40), "sbc_results")  # doctest: +SKIP
+    >>> axes = plot_sbc_ecdf(result)  # doctest: +SKIP
     """
     import arviz as az
     import matplotlib.pyplot as plt

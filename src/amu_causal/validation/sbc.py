@@ -41,6 +41,19 @@ _PRIOR_FUNCTIONS: dict = {}  # per process: model key -> (compiled prior draw, n
 def rank_statistic(prior_value: float, posterior_draws) -> int:
     """Number of posterior draws below the prior draw (Talts et al. 2018).
 
+    Parameters
+    ----------
+    prior_value : float
+        The parameter value the data were simulated from.
+    posterior_draws : array-like
+        Posterior draws of the same parameter from the fit to those data.
+
+    Returns
+    -------
+    int
+        Between 0 and the number of draws; uniform over fits when the
+        posterior is calibrated.
+
     Examples
     --------
     >>> from amu_causal.validation import rank_statistic
@@ -111,6 +124,13 @@ class SBCStudy:
         spawn_key=(i, stream))``.
     covariate_seed : int, default 1
         Seed of the synthetic register whose covariates are used.
+
+    Examples
+    --------
+    >>> from amu_causal.validation import SBCStudy
+    >>> study = SBCStudy(n=200, n_fits=4)
+    >>> sorted(study.definition())
+    ['covariate_seed', 'kind', 'model', 'n', 'root_seed', 'thin_to']
     """
 
     model: HierarchicalModel = field(default_factory=lambda: HierarchicalModel(
@@ -142,19 +162,42 @@ class SBCStudy:
         check_root_seed(self.covariate_seed)
 
     def definition(self) -> dict:
-        """What defines the results (``n_fits`` excluded: more can be added)."""
+        """What defines the results (``n_fits`` excluded: more can be added).
+
+        Returns
+        -------
+        dict
+            JSON-serialisable; its hash is the study key.
+        """
         model = replace(self.model, random_seed=None, progressbar=False)
         return {"kind": "sbc", "model": repr(model), "n": int(self.n),
                 "thin_to": int(self.thin_to), "root_seed": int(self.root_seed),
                 "covariate_seed": int(self.covariate_seed)}
 
     def design(self) -> Design:
-        """The fixed covariates (padded to all municipalities)."""
+        """The fixed covariates (padded to all municipalities).
+
+        Returns
+        -------
+        Design
+        """
         df, _ = simulate_register(self.n, seed=self.covariate_seed)
         return padded_design(build_design(df))
 
     def run(self, directory, **options) -> SBCResult:
-        """Run (or resume) the study; see :func:`run_sbc`."""
+        """Run (or resume) the study; see :func:`run_sbc`.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Results directory.
+        **options
+            Passed to :func:`run_sbc` (``executor``, ``workers``, ``progress``).
+
+        Returns
+        -------
+        SBCResult
+        """
         return run_sbc(self, directory, **options)
 
 
@@ -326,6 +369,16 @@ def run_sbc(study: SBCStudy, directory, *, executor=None, workers: int | None = 
     Modrak, M., Moon, A. H., Kim, S., Bürkner, P. and others (2023).
     Simulation-based calibration checking for Bayesian computation: the
     choice of test quantities shapes sensitivity. Bayesian Analysis.
+
+    Examples
+    --------
+    Every fit is an MCMC run, so the lines are not run as doctests:
+
+    >>> from amu_causal.validation import SBCStudy, run_sbc
+    >>> result = run_sbc(SBCStudy(n=300, n_fits=40), "sbc_results",
+    ...                  workers=2)  # doctest: +SKIP
+    >>> result.failed()  # doctest: +SKIP
+    0
     """
     store = StudyStore(directory, study.definition())
     done = store.done()
@@ -350,6 +403,15 @@ class SBCResult:
         One row per fit and quantity: ``rank``, ``prior_value``, posterior
         mean and SD, and the fit's diagnostics.
     directory : pathlib.Path, optional
+
+    Examples
+    --------
+    Every fit is an MCMC run, so the lines are not run as doctests:
+
+    >>> from amu_causal.validation import SBCStudy, run_sbc
+    >>> result = run_sbc(SBCStudy(n=300, n_fits=40), "sbc_results")  # doctest: +SKIP
+    >>> result.tests()[["quantity", "p_value"]]  # doctest: +SKIP
+    >>> axes = result.plot_ecdf()  # doctest: +SKIP
     """
 
     study: SBCStudy
@@ -363,11 +425,22 @@ class SBCResult:
         return list(dict.fromkeys(ok["quantity"]))
 
     def failed(self) -> int:
-        """Number of fits that raised an error."""
+        """Number of fits that raised an error.
+
+        Returns
+        -------
+        int
+        """
         return int(self.ranks.loc[self.ranks["error"] != "", "fit"].nunique())
 
     def tests(self, bins: int | None = None) -> pd.DataFrame:
         """Chi-square uniformity test per quantity.
+
+        Parameters
+        ----------
+        bins : int, optional
+            Number of bins (default: the study's ``bins``); ``thin_to + 1``
+            must be a multiple of it.
 
         Returns
         -------
@@ -391,7 +464,23 @@ class SBCResult:
         return pd.DataFrame(rows)
 
     def plot_ecdf(self, quantities=None, axes=None, ci_prob: float = 0.95, random_seed=0):
-        """ECDF-difference plots with simultaneous bands; see :func:`plot_sbc_ecdf`."""
+        """ECDF-difference plots with simultaneous bands; see :func:`plot_sbc_ecdf`.
+
+        Parameters
+        ----------
+        quantities : sequence of str, optional
+            Which quantities (default: all).
+        axes : array of matplotlib.axes.Axes, optional
+            One per quantity.
+        ci_prob : float, default 0.95
+            Joint probability of the band.
+        random_seed : int, default 0
+            Seed of the simulated band.
+
+        Returns
+        -------
+        numpy.ndarray of matplotlib.axes.Axes
+        """
         from .plots import plot_sbc_ecdf
 
         return plot_sbc_ecdf(self, quantities=quantities, axes=axes, ci_prob=ci_prob,

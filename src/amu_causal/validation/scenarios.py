@@ -12,7 +12,17 @@ __all__ = ["SCENARIOS", "Scenario", "UnknownScenarioError", "get_scenario"]
 
 
 class UnknownScenarioError(KeyError):
-    """A scenario name that is not in :data:`SCENARIOS`."""
+    """A scenario name that is not in :data:`SCENARIOS`.
+
+    Examples
+    --------
+    >>> from amu_causal.validation import UnknownScenarioError, get_scenario
+    >>> try:
+    ...     get_scenario("no_such_scenario")
+    ... except UnknownScenarioError:
+    ...     print("unknown")
+    unknown
+    """
 
     def __str__(self) -> str:  # KeyError quotes its message; say it plainly
         return str(self.args[0])
@@ -57,15 +67,35 @@ class Scenario:
             raise ValueError(f"size_factor must lie in (0, 10], got {self.size_factor!r}")
 
     def parameters(self) -> SimulationParameters:
-        """The simulator's parameters in this scenario."""
+        """The simulator's parameters in this scenario.
+
+        Returns
+        -------
+        SimulationParameters
+        """
         return SimulationParameters().replace(**dict(self.settings))
 
     def register_size(self, n: int) -> int:
-        """People in one register when the study's size is ``n``."""
+        """People in one register when the study's size is ``n``.
+
+        Parameters
+        ----------
+        n : int
+            The study's register size.
+
+        Returns
+        -------
+        int
+        """
         return max(1, math.floor(self.size_factor * n + 0.5))
 
     def to_dict(self) -> dict:
-        """Plain-dict form (part of a study's key)."""
+        """Plain-dict form (part of a study's key).
+
+        Returns
+        -------
+        dict
+        """
         settings = {k: dict(v) if isinstance(v, MappingProxyType | dict) else v
                     for k, v in self.settings.items()}
         return {"name": self.name, "settings": settings, "size_factor": self.size_factor}
@@ -110,10 +140,25 @@ SCENARIOS: dict[str, Scenario] = {
 def get_scenario(scenario) -> Scenario:
     """A :class:`Scenario` from itself or its name.
 
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A scenario, or the name of one in :data:`SCENARIOS`.
+
+    Returns
+    -------
+    Scenario
+
     Raises
     ------
     UnknownScenarioError
         If the name is not in :data:`SCENARIOS`.
+
+    Examples
+    --------
+    >>> from amu_causal.validation import get_scenario
+    >>> get_scenario("confounding").name
+    'confounding'
     """
     if isinstance(scenario, Scenario):
         return scenario

@@ -24,11 +24,40 @@ _FILE = re.compile(r"^rep-(\d{6})\.parquet$")
 
 
 class StudyMismatchError(ValueError):
-    """The results directory holds another study's results."""
+    """The results directory holds another study's results.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from amu_causal.validation import StudyMismatchError, StudyStore
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = StudyStore(d, {"kind": "monte_carlo", "n": 1000})
+    ...     try:
+    ...         StudyStore(d, {"kind": "monte_carlo", "n": 2000})
+    ...     except StudyMismatchError:
+    ...         print("another study")
+    another study
+    """
 
 
 def study_key(definition: dict) -> str:
-    """A short hash of a study's definition (JSON, keys sorted)."""
+    """A short hash of a study's definition (JSON, keys sorted).
+
+    Parameters
+    ----------
+    definition : dict
+        JSON-serialisable settings of a study.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from amu_causal.validation import study_key
+    >>> study_key({"n": 1, "kind": "sbc"}) == study_key({"kind": "sbc", "n": 1})
+    True
+    """
     text = json.dumps(definition, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -80,11 +109,26 @@ class StudyStore:
         (self.directory / "replications").mkdir(exist_ok=True)
 
     def path(self, index: int) -> Path:
-        """File of replication ``index``."""
+        """File of replication ``index``.
+
+        Parameters
+        ----------
+        index : int
+            Replication index.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.directory / "replications" / f"rep-{int(index):06d}.parquet"
 
     def done(self) -> set[int]:
-        """Indices of the replications already stored."""
+        """Indices of the replications already stored.
+
+        Returns
+        -------
+        set of int
+        """
         found = set()
         for path in (self.directory / "replications").iterdir():
             match = _FILE.match(path.name)
@@ -93,7 +137,20 @@ class StudyStore:
         return found
 
     def write(self, index: int, frame: pd.DataFrame) -> Path:
-        """Store one replication's rows (atomically; an existing file is an error)."""
+        """Store one replication's rows (atomically; an existing file is an error).
+
+        Parameters
+        ----------
+        index : int
+            Replication index.
+        frame : pandas.DataFrame
+            Its rows.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         path = self.path(index)
         if path.exists():
             raise FileExistsError(f"replication {index} is already stored in {path}; "
@@ -103,7 +160,17 @@ class StudyStore:
         return path
 
     def read(self, indices=None) -> pd.DataFrame:
-        """All stored rows (or those of ``indices``), ordered by replication."""
+        """All stored rows (or those of ``indices``), ordered by replication.
+
+        Parameters
+        ----------
+        indices : iterable of int, optional
+            Replications to read (default: all stored).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         chosen = sorted(self.done() if indices is None else set(indices) & self.done())
         if not chosen:
             return pd.DataFrame()

@@ -1,9 +1,10 @@
 """The 5 x 5 latent-confounder grid on the default register, against refitting each cell.
 
-Run: ``python benchmarks/sensitivity_grid.py [--n 23125] [--peer-cells 2]``.
+Run: ``python benchmarks/sensitivity_grid.py [--n 23125] [--peer-cells 2]
+[--distribution binary|normal] [--nodes 7]``.
 
 Ours: :func:`amu_causal.sensitivity.latent_confounder_grid` (one compiled
-model, strengths swapped as data, snake order with warm starts). Peer: the
+model, strengths swapped as data). Peer: the
 same cells fitted one by one with ``HierarchicalModel(confounder=...).fit``
 (compiling and starting cold each time), same draws and warm-up; it is run on
 ``--peer-cells`` cells and its time per cell scaled to the grid. Prints wall
@@ -31,15 +32,19 @@ def main() -> None:
     parser.add_argument("--peer-cells", type=int, default=2)
     parser.add_argument("--draws", type=int, default=250)
     parser.add_argument("--tune", type=int, default=150)
-    parser.add_argument("--nodes", type=int, default=7)
+    parser.add_argument("--distribution", choices=("binary", "normal"), default="binary")
+    parser.add_argument("--nodes", type=int, default=7, help="quadrature nodes (normal U)")
     args = parser.parse_args()
     df, truth = ac.simulate_register(n=args.n, seed=1)
 
     start = time.perf_counter()
     grid = latent_confounder_grid(df, STRENGTHS, STRENGTHS, draws=args.draws, tune=args.tune,
-                                  nodes=args.nodes, progress=True)
+                                  distribution=args.distribution, nodes=args.nodes,
+                                  progress=True)
     ours = time.perf_counter() - start
     ate = grid.table("ATE")
+    print(f"U {args.distribution}" + (f", {args.nodes} nodes" if args.distribution == "normal"
+                                       else ""))
     print(f"ours: 5 x 5 grid in {ours:.0f} s ({ours / 25:.1f} s per cell, compilation "
           "included)")
     print(f"  cells with R-hat > 1.01: {(ate['max_r_hat'] > 1.01).sum()}, max R-hat "
@@ -52,7 +57,9 @@ def main() -> None:
     peer_seconds = []
     for k in range(args.peer_cells):
         lam = STRENGTHS[k + 1]
-        model = ac.HierarchicalModel(confounder=LatentConfounder(lam, lam, nodes=args.nodes),
+        confounder = LatentConfounder(lam, lam, distribution=args.distribution,
+                                      nodes=args.nodes)
+        model = ac.HierarchicalModel(confounder=confounder,
                                      draws=args.draws, tune=args.tune, random_seed=k,
                                      progressbar=False)
         start = time.perf_counter()

@@ -140,7 +140,7 @@ def compile_model(model, sampler: str = "nutpie"):
 
 
 def sample_model(model, settings: SamplerSettings | None = None, *, random_seed=None,
-                 compiled=None, init_mean=None, store_unconstrained: bool = False):
+                 compiled=None):
     """Draw from the posterior of a PyMC model.
 
     Parameters
@@ -154,12 +154,6 @@ def sample_model(model, settings: SamplerSettings | None = None, *, random_seed=
     compiled : object, optional
         A model compiled by :func:`compile_model` (reused, e.g. across a
         sensitivity grid).
-    init_mean : numpy.ndarray, optional
-        nutpie only: start the chains near this point of the unconstrained
-        space (a warm start).
-    store_unconstrained : bool, default False
-        nutpie only: keep each draw in the unconstrained space in the sample
-        statistics (``unconstrained_draw``), e.g. for the next warm start.
 
     Returns
     -------
@@ -199,8 +193,6 @@ def sample_model(model, settings: SamplerSettings | None = None, *, random_seed=
                 target_accept=settings.target_accept,
                 low_rank_modified_mass_matrix=settings.low_rank_mass_matrix,
                 save_warmup=False,
-                init_mean=init_mean,
-                store_unconstrained=store_unconstrained,
             )
     import pymc as pm
 

@@ -52,7 +52,7 @@ def test_graph_likelihood_matches_numpy_and_direct_integration(distribution):
             exact, _ = integrate.quad(lambda v, i=i: person(i, v) * np.exp(-v * v / 2)
                                       / np.sqrt(2 * np.pi), -12, 12)
         else:
-            exact = 0.5 * person(i, 0.0) + 0.5 * person(i, 1.0)
+            exact = 0.5 * person(i, -1.0) + 0.5 * person(i, 1.0)
         assert numpy[i] == pytest.approx(np.log(exact), rel=1e-6)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import amu_causal as ac
 from amu_causal.sensitivity import LatentGridResult, latent_confounder_grid
-from amu_causal.sensitivity.latent import _crossing, _snake
+from amu_causal.sensitivity.latent import _cells, _crossing
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +111,12 @@ def test_tipping_points_on_a_hand_made_grid():
     assert tips.loc["diagonal", "employment_at_zero"] == pytest.approx(0.625)
 
 
-def test_crossing_and_snake_order():
+def test_crossing_and_cell_order():
     assert _crossing([0, 1, 2], [1.0, 0.5, -0.5], 0.0) == pytest.approx(1.5)
     assert np.isnan(_crossing([0, 1], [1.0, 0.5], 0.0))
     assert _crossing([0, 1], [-1.0, -2.0], 0.0) == 0.0
-    cells = _snake([0, 1, 2], [0, 1])
-    assert cells == [(0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1)]
+    cells = _cells([0, 1, 2], [0, 1])
+    assert cells == [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]
 
 
 def test_grid_refuses_other_samplers():

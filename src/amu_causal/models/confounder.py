@@ -29,14 +29,20 @@ class LatentConfounder:
     Parameters
     ----------
     participation, employment : float or None, default 0.0
-        Strengths :math:`\\lambda_D, \\lambda_Y` on the log-odds scale (per
-        standard deviation of a normal U, or U = 1 against U = 0 for a
-        binary U). ``None`` gives that strength a half-normal prior with
-        scale ``prior_scale`` (a confounder that raises it).
+        Strengths :math:`\\lambda_D, \\lambda_Y` on the log-odds scale per
+        standard deviation of U, for either distribution (a binary U is
+        standardised, so the axes of a grid mean the same for both; its two
+        values differ by :math:`\\lambda / \\sqrt{\\pi(1 - \\pi)}` on the
+        log-odds scale, :math:`2\\lambda` when :math:`\\pi = 0.5`). ``None``
+        gives that strength a half-normal prior with scale ``prior_scale``
+        (a confounder that raises it).
     distribution : {"normal", "binary"}, default "normal"
         U ~ N(0, 1), integrated by Gauss-Hermite quadrature with ``nodes``
-        points, or U ~ Bernoulli(``prevalence``), integrated exactly over
-        its two values.
+        points, or a standardised Bernoulli(``prevalence``) variable
+        (mean 0, standard deviation 1), integrated exactly over its two
+        values (the classic binary-U sensitivity model; two likelihood terms
+        per person instead of ``nodes``, so about half the cost per gradient
+        of seven nodes).
     nodes : int, default 9
         Gauss-Hermite points (normal U). Worst relative error of a person's
         likelihood over log-odds from -5 to 3, against 40 points (measured;
@@ -54,7 +60,7 @@ class LatentConfounder:
         Each node adds about 0.3 ms to a gradient at n = 23,125; use more
         nodes for strengths above 1.5.
     prevalence : float, default 0.5
-        P(U = 1) (binary U).
+        :math:`\\pi`, the share of people with the higher value of a binary U.
     prior_scale : float, default 1.0
         Half-normal scale of a strength given as ``None``.
 
@@ -84,7 +90,7 @@ class LatentConfounder:
     >>> len(nodes), round(float(weights.sum()), 12)
     (9, 1.0)
     >>> LatentConfounder(distribution="binary").support()[0].tolist()
-    [0.0, 1.0]
+    [-1.0, 1.0]
     """
 
     participation: float | None = 0.0
@@ -134,13 +140,16 @@ class LatentConfounder:
         Returns
         -------
         nodes : numpy.ndarray
-            Values of U: Gauss-Hermite nodes for a normal U, 0 and 1 for a binary
-            one.
+            Values of U: Gauss-Hermite nodes for a normal U; for a binary U
+            :math:`-\\sqrt{\\pi/(1-\\pi)}` and :math:`\\sqrt{(1-\\pi)/\\pi}`
+            (mean 0, standard deviation 1).
         weights : numpy.ndarray
             Their probabilities, summing to 1.
         """
         if self.distribution == "binary":
-            return np.array([0.0, 1.0]), np.array([1 - self.prevalence, self.prevalence])
+            p = self.prevalence
+            return (np.array([-np.sqrt(p / (1 - p)), np.sqrt((1 - p) / p)]),
+                    np.array([1 - p, p]))
         nodes, weights = np.polynomial.hermite_e.hermegauss(self.nodes)
         return nodes, weights / weights.sum()
 

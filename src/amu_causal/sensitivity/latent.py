@@ -53,16 +53,15 @@ def _term_sd(posterior, design: Design, part: str, spec: dict) -> float:
 
 
 def confounder_benchmarks(posterior, design: Design,
-                          benchmarks=("months_employed", "education", "sex"),
-                          confounder: LatentConfounder | None = None) -> pd.DataFrame:
+                          benchmarks=("months_employed", "education", "sex")) -> pd.DataFrame:
     """Strengths of a latent confounder as strong as observed covariates.
 
     A normal U with strength :math:`\\lambda` adds a term with standard
     deviation :math:`\\lambda` to the log-odds; a covariate's term
     :math:`x_{ij}'\\beta_j` has a standard deviation over people too. "As
     strong as months employed" means the same standard deviation of the
-    log-odds term, in each part (for a binary U, divided by
-    :math:`\\sqrt{\\pi(1 - \\pi)}`).
+    log-odds term, in each part (a binary U is standardised too, so the
+    same strengths apply to both distributions).
 
     Parameters
     ----------
@@ -72,8 +71,6 @@ def confounder_benchmarks(posterior, design: Design,
         Its design.
     benchmarks : sequence of str
         Covariates (keys of :data:`BENCHMARK_TERMS`).
-    confounder : LatentConfounder, optional
-        The confounder's distribution (default normal).
 
     Returns
     -------
@@ -92,17 +89,14 @@ def confounder_benchmarks(posterior, design: Design,
     >>> ac.sensitivity.confounder_benchmarks(fit.idata.posterior,
     ...                                      build_design(df))  # doctest: +SKIP
     """
-    confounder = confounder or LatentConfounder()
-    scale = (1.0 if confounder.distribution == "normal"
-             else 1.0 / np.sqrt(confounder.prevalence * (1 - confounder.prevalence)))
     rows = []
     for name in benchmarks:
         if name not in BENCHMARK_TERMS:
             raise ValueError(f"unknown benchmark {name!r}; choose from {list(BENCHMARK_TERMS)}")
         spec = BENCHMARK_TERMS[name]
         rows.append({"benchmark": name,
-                     "participation": scale * _term_sd(posterior, design, "participation", spec),
-                     "employment": scale * _term_sd(posterior, design, "employment", spec)})
+                     "participation": _term_sd(posterior, design, "participation", spec),
+                     "employment": _term_sd(posterior, design, "employment", spec)})
     return pd.DataFrame(rows)
 
 
@@ -318,13 +312,9 @@ def _crossing(x, y, level: float) -> float:
     return np.nan
 
 
-def _snake(participation, employment) -> list[tuple[float, float]]:
-    """Cells ordered so that each is next to the one before (warm starts)."""
-    cells = []
-    for i, lam_y in enumerate(employment):
-        row = list(participation) if i % 2 == 0 else list(participation)[::-1]
-        cells.extend((float(lam_d), float(lam_y)) for lam_d in row)
-    return cells
+def _cells(participation, employment) -> list[tuple[float, float]]:
+    """The grid's cells, row by row (one row per employment strength)."""
+    return [(float(lam_d), float(lam_y)) for lam_y in employment for lam_d in participation]
 
 
 _ESTIMANDS = ("ATE", "ATT", "ATE[attachment=none]")
@@ -338,6 +328,7 @@ def latent_confounder_grid(
     model: HierarchicalModel | None = None,
     draws: int = 250,
     tune: int = 150,
+    distribution: str = "binary",
     nodes: int = 7,
     benchmarks=("months_employed", "education", "sex"),
     checkpoint: str | Path | None = None,
@@ -352,7 +343,7 @@ def latent_confounder_grid(
         Register data in the contract.
     participation, employment : sequence of float
         Strengths on the log-odds of participation and of employment per
-        standard deviation of a normal U (see :class:`LatentConfounder`).
+        standard deviation of U (see :class:`LatentConfounder`).
     model : HierarchicalModel, optional
         The model and sampler settings (its ``draws`` and ``tune`` are
         replaced by this function's); it must use nutpie, which compiles
@@ -362,10 +353,18 @@ def latent_confounder_grid(
         fit so that a grid finishes in reasonable time. Each cell's R-hat,
         ESS and divergences are in the table; refit the cells that matter
         with full draws.
+    distribution : {"binary", "normal"}, default "binary"
+        The distribution of U. A standardised binary U with prevalence 0.5
+        (U = +1 or -1 with equal probability; Imbens 2003) is integrated
+        exactly with two likelihood terms per person; a normal U needs
+        ``nodes`` quadrature terms and measured about twice the time per
+        cell with seven (see the Notes). Both have standard deviation 1, so
+        the strengths and the benchmarks mean the same for both.
     nodes : int, default 7
-        Gauss-Hermite points for U: a person's likelihood is accurate to
-        2e-4 (relative) for strengths up to 1 (see :class:`LatentConfounder`
-        for the measured table; use more for stronger confounders).
+        Gauss-Hermite points for a normal U: a person's likelihood is
+        accurate to 2e-4 (relative) for strengths up to 1 (see
+        :class:`LatentConfounder` for the measured table; use more for
+        stronger confounders). Ignored for a binary U.
     benchmarks : sequence of str
         Observed covariates whose strength is computed from the cell with
         the smallest strengths (the plain model when the grid has (0, 0)).
@@ -384,12 +383,16 @@ def latent_confounder_grid(
     Notes
     -----
     The model is compiled once with the strengths as data and each cell
-    only swaps them (``CompiledModel.with_data``); cells are visited in a
-    snake order so that each starts at its neighbour's posterior mean
-    (measured: this saves little, because nutpie re-adapts the mass matrix
-    from scratch in every cell). Measured on the default register in
-    ``benchmarks/sensitivity_grid.py``: about 50 s per cell on 2 cores, so a
-    5 x 5 grid takes about 21 minutes (see the performance page).
+    only swaps them (``CompiledModel.with_data``). Cells start cold: nutpie
+    adapts its mass matrix afresh in each cell, and starting a cell at
+    draws of its neighbour's posterior was measured to lengthen the
+    warm-up (nutpie's first mass matrix comes from the gradient at the
+    starting point, which is small near the mode), so no warm start is
+    used. The cost of a cell is its gradient evaluations times the cost of
+    one gradient: at n = 23,125 about 16,000 evaluations per cell, at
+    2.6 ms (binary U) or 5.1 ms (normal U, seven nodes) of CPU each; see
+    ``benchmarks/sensitivity_grid.py`` and the performance page for the
+    measured wall times.
 
     Examples
     --------
@@ -412,11 +415,12 @@ def latent_confounder_grid(
     if not participation or not employment:
         raise ValueError("participation and employment need at least one strength each")
     model = replace(model, draws=draws, tune=tune, progressbar=False,
-                    confounder=LatentConfounder(participation[0], employment[0], nodes=nodes))
+                    confounder=LatentConfounder(participation[0], employment[0],
+                                                distribution=distribution, nodes=nodes))
     design = build_design(df)
     key = _grid_key(design, model)
     done = _read_checkpoint(checkpoint, key)
-    cells = _snake(participation, employment)
+    cells = _cells(participation, employment)
     todo = [c for c in cells if c not in done]
     rows = [r for c in cells if c in done for r in done[c]]
     benchmark_table = _read_benchmarks(checkpoint, key)  # kept when a run resumes
@@ -424,7 +428,6 @@ def latent_confounder_grid(
         pm_model = model.build_from_design(design)  # the design is coded once
         compiled = compile_model(pm_model, "nutpie")
         settings = model.sampler_settings()
-        init = None
         bar = _progress(progress, len(cells), len(cells) - len(todo))
         try:
             for k, (lam_d, lam_y) in enumerate(cells):
@@ -438,10 +441,7 @@ def latent_confounder_grid(
                     pm_model, settings,
                     random_seed=None if random_seed is None else random_seed + k,
                     compiled=compiled.with_data(confounder_participation=lam_d,
-                                                confounder_employment=lam_y),
-                    init_mean=init, store_unconstrained=True)
-                unconstrained = idata.sample_stats["unconstrained_draw"].values
-                init = unconstrained.reshape(-1, unconstrained.shape[-1]).mean(axis=0)
+                                                confounder_employment=lam_y))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     result = cell_model.result_from_idata(idata, design,
@@ -451,7 +451,7 @@ def latent_confounder_grid(
                 done[(lam_d, lam_y)] = cell_rows
                 if benchmark_table is None and (lam_d, lam_y) == min(cells, key=sum):
                     benchmark_table = confounder_benchmarks(idata.posterior, design,
-                                                            benchmarks, model.confounder)
+                                                            benchmarks)
                 _write_checkpoint(checkpoint, key, rows, benchmark_table)
                 bar.advance(f"U strengths ({lam_d:g}, {lam_y:g}): ATE "
                             f"{100 * result.estimate('ATE'):.1f} points")
@@ -462,7 +462,8 @@ def latent_confounder_grid(
         grid=grid.reset_index(drop=True),
         benchmarks=benchmark_table if benchmark_table is not None else pd.DataFrame(
             columns=["benchmark", "participation", "employment"]),
-        settings={"draws": draws, "tune": tune, "nodes": nodes, "chains": model.chains,
+        settings={"draws": draws, "tune": tune, "distribution": distribution,
+                  "nodes": nodes if distribution == "normal" else None, "chains": model.chains,
                   "participation": participation, "employment": employment,
                   "model": model.name},
     )
@@ -500,7 +501,8 @@ def _grid_key(design: Design, model: HierarchicalModel) -> str:
     h.update(design.municipality_index.tobytes())
     settings = {"priors": model.priors.to_dict(), "mundlak": model.mundlak,
                 "draws": model.draws, "tune": model.tune, "chains": model.chains,
-                "nodes": model.confounder.nodes, "dist": model.confounder.distribution}
+                "nodes": model.confounder.nodes, "dist": model.confounder.distribution,
+                "u_scale": "standardised"}
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:16]
 

@@ -92,6 +92,15 @@ class PolicyCells:
         Municipality codes (second axis).
     groups : tuple of str
         Attachment groups (third axis).
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, truth = ac.simulate_register(n=2_000, seed=1)
+    >>> cells = policy.cells_from_truth(truth, df)   # or policy.cells_from_result(fit, df)
+    >>> cells.untreated.shape == (1, len(cells.municipalities), 4)
+    True
     """
 
     untreated: np.ndarray
@@ -166,6 +175,16 @@ def cells_from_result(result, df: pd.DataFrame) -> PolicyCells:
     Returns
     -------
     PolicyCells
+
+    Examples
+    --------
+    The cells come from an MCMC fit, so the lines are not run as doctests:
+
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
+    >>> fit = ac.HierarchicalModel(random_seed=1).fit(df)  # doctest: +SKIP
+    >>> cells = policy.cells_from_result(fit, df)  # doctest: +SKIP
     """
     idata = getattr(result, "idata", None)
     if idata is None or "estimands" not in idata.groups() or \
@@ -190,6 +209,18 @@ def cells_from_truth(truth, df: pd.DataFrame) -> PolicyCells:
 
     One "draw": the scenarios computed on it are the true expected numbers
     the model's scenarios should recover.
+
+    Parameters
+    ----------
+    truth : Truth
+        From :func:`amu_causal.simulate_register`.
+    df : pandas.DataFrame
+        The register it belongs to.
+
+    Returns
+    -------
+    PolicyCells
+        With a single draw.
 
     Examples
     --------
@@ -216,7 +247,10 @@ def cells_from_truth(truth, df: pd.DataFrame) -> PolicyCells:
 class PolicyResult:
     """Expected extra refugees in employment under one scenario, per draw and municipality.
 
-    Attributes
+    Built by the scenario functions (:func:`scale_up_to_top_decile`,
+    :func:`target_no_early_employment`, :func:`participation_rate`).
+
+    Parameters
     ----------
     name, description : str
         Short label and the scenario in words.
@@ -237,6 +271,17 @@ class PolicyResult:
         Probability of the credible intervals.
     truth : numpy.ndarray, optional
         The same scenario on the true probabilities (synthetic data).
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, truth = ac.simulate_register(n=2_000, seed=1)
+    >>> cells = policy.cells_from_truth(truth, df)   # or policy.cells_from_result(fit, df)
+    >>> result = policy.scale_up_to_top_decile(cells)
+    >>> row = result.national().iloc[0]
+    >>> bool(row["extra_participants"] > 0), result.by_municipality()["suppressed"].dtype.kind
+    (True, 'b')
     """
 
     name: str
@@ -328,7 +373,12 @@ class PolicyResult:
         return suppress_small_cells(table, min_count=min_count, keep=["municipality", "name"])
 
     def summary(self) -> str:
-        """The national result in one sentence."""
+        """The national result in one sentence.
+
+        Returns
+        -------
+        str
+        """
         r = self.national().iloc[0]
         level = round(100 * self.level)
         text = (f"{self.name}: {r['extra_participants']:,} more AMU participants "
@@ -349,6 +399,16 @@ def top_decile_rate(cells: PolicyCells, *, quantile: float = 0.9,
 
     The ``quantile`` of the municipal participation rates, over
     municipalities with at least ``min_arrivals`` people (EVA's rule).
+
+    Parameters
+    ----------
+    cells : PolicyCells
+    quantile : float, default 0.9
+    min_arrivals : int, default 20
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -455,6 +515,16 @@ def scale_up_to_top_decile(cells: PolicyCells, *, truth: PolicyCells | None = No
     expected extra employed are
     :math:`\\Delta_m^{(s)} = q_m \\sum_{i \\in m, A_i = 0}
     \\{p_i^{(s)}(1) - p_i^{(s)}(0)\\}`.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, truth = ac.simulate_register(n=2_000, seed=1)
+    >>> cells = policy.cells_from_truth(truth, df)   # or policy.cells_from_result(fit, df)
+    >>> result = policy.scale_up_to_top_decile(cells, truth=cells)
+    >>> result.name
+    '(a) top-decile participation'
     """
     rate = top_decile_rate(cells, quantile=quantile)
     return _scenario(cells, rate, name="(a) top-decile participation",
@@ -475,9 +545,32 @@ def target_no_early_employment(cells: PolicyCells, *, truth: PolicyCells | None 
     group go at random to the other non-participants. The difference from
     (a) is the value of targeting at a fixed number of places.
 
+    Parameters
+    ----------
+    cells : PolicyCells
+        From :func:`cells_from_result`.
+    truth : PolicyCells, optional
+        From :func:`cells_from_truth` (synthetic data).
+    quantile : float, default 0.9
+        As in :func:`scale_up_to_top_decile`.
+    grant : float, default 25,000
+        DKK per extra person employed.
+    level : float, default 0.95
+
     Returns
     -------
     PolicyResult
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, truth = ac.simulate_register(n=2_000, seed=1)
+    >>> cells = policy.cells_from_truth(truth, df)
+    >>> a = policy.scale_up_to_top_decile(cells)
+    >>> b = policy.target_no_early_employment(cells)
+    >>> bool(a.places.sum() == b.places.sum())   # the same places, targeted
+    True
     """
     rate = top_decile_rate(cells, quantile=quantile)
     places = np.maximum(rate * cells.n - cells.participants, 0.0)
@@ -501,6 +594,11 @@ def participation_rate(cells: PolicyCells, rate: float, *, only_raise: bool = Tr
         Municipalities above ``rate`` keep their participation; with
         ``False`` they lower it to ``rate`` by dropping randomly chosen
         participants (their effects are lost).
+    truth : PolicyCells, optional
+        From :func:`cells_from_truth` (synthetic data).
+    grant : float, default 25,000
+        DKK per extra person employed.
+    level : float, default 0.95
 
     Returns
     -------
@@ -529,6 +627,22 @@ def policy_scenarios(cells: PolicyCells, *, rate: float | None = None,
                      level: float = 0.95) -> list[PolicyResult]:
     """Scenarios (a), (b) and, with ``rate``, (c).
 
+    Parameters
+    ----------
+    cells : PolicyCells
+        From :func:`cells_from_result` (or :func:`cells_from_truth`).
+    rate : float, optional
+        Participation rate of scenario (c); without it (c) is left out.
+    truth : PolicyCells, optional
+        From :func:`cells_from_truth` (synthetic data).
+    grant : float, default 25,000
+        DKK per extra person employed.
+    level : float, default 0.95
+
+    Returns
+    -------
+    list of PolicyResult
+
     Examples
     --------
     >>> import amu_causal as ac
@@ -548,16 +662,53 @@ def policy_scenarios(cells: PolicyCells, *, rate: float | None = None,
 
 
 def national_table(results: list[PolicyResult]) -> pd.DataFrame:
-    """The national rows of several scenarios in one table."""
+    """The national rows of several scenarios in one table.
+
+    Parameters
+    ----------
+    results : list of PolicyResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario: extra participants, participation before and
+        after, extra employed with its interval, employed per 100 places and
+        the integration grant (DKK million) with its interval.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, truth = ac.simulate_register(n=2_000, seed=1)
+    >>> cells = policy.cells_from_truth(truth, df)   # or policy.cells_from_result(fit, df)
+    >>> table = policy.national_table(policy.policy_scenarios(cells))
+    >>> len(table)
+    2
+    """
     return pd.concat([r.national() for r in results], ignore_index=True)
 
 
 def plot_policy(table: pd.DataFrame, ax=None):
     """Extra refugees employed per scenario, with intervals (a :func:`national_table`).
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`national_table`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, truth = ac.simulate_register(n=2_000, seed=1)
+    >>> cells = policy.cells_from_truth(truth, df)   # or policy.cells_from_result(fit, df)
+    >>> ax = policy.plot_policy(policy.national_table(policy.policy_scenarios(cells)))
     """
     import matplotlib.pyplot as plt
 
@@ -589,9 +740,27 @@ def plot_policy_municipalities(table: pd.DataFrame, top: int = 15, ax=None):
 
     Suppressed rows (``NaN``) are left out.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``PolicyResult.by_municipality()``.
+    top : int, default 15
+        How many municipalities to show.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal import policy
+    >>> df, truth = ac.simulate_register(n=2_000, seed=1)
+    >>> cells = policy.cells_from_truth(truth, df)   # or policy.cells_from_result(fit, df)
+    >>> result = policy.scale_up_to_top_decile(cells)
+    >>> ax = policy.plot_policy_municipalities(result.by_municipality(), top=10)
     """
     import matplotlib.pyplot as plt
 

@@ -129,3 +129,30 @@ def test_cells_from_result_needs_a_bayesian_fit(small_register):
     df, _ = small_register
     with pytest.raises(ValueError, match="Bayesian fit"):
         policy.cells_from_result(ac.OLSFixedEffects().fit(df), df)
+
+
+def test_cells_from_result_reads_the_estimand_draws(small_register):
+    import arviz as az
+    import xarray as xr
+
+    df, truth = small_register
+    true = policy.cells_from_truth(truth, df)
+    k = len(true.municipalities)
+    draws = np.stack([true.untreated[0], 2 * true.untreated[0]])  # two draws
+    estimands = xr.Dataset(
+        {"effect_sum_untreated": (("chain", "draw", "municipality", "attachment"),
+                                  draws[None]),
+         "effect_sum_treated": (("chain", "draw", "municipality", "attachment"),
+                                np.stack([true.treated[0]] * 2)[None])},
+        coords={"chain": [0], "draw": [0, 1], "municipality": list(true.municipalities),
+                "attachment": list(GROUPS)})
+    table = pd.DataFrame({"estimator": ["x"], "estimand": ["ATE"], "estimate": [0.0],
+                          "std_error": [0.0], "ci_lower": [0.0], "ci_upper": [0.0],
+                          "level": [0.95], "p_positive": [0.5]})
+    fit = ac.CausalResult("x", table, n=len(df), idata=az.InferenceData(estimands=estimands))
+    cells = policy.cells_from_result(fit, df)
+    assert cells.untreated.shape == (2, k, 4)
+    np.testing.assert_array_equal(cells.n_untreated, true.n_untreated)
+    r = policy.participation_rate(cells, 0.2, truth=true)
+    np.testing.assert_allclose(r.extra[1], 2 * r.extra[0])
+    np.testing.assert_allclose(r.extra[0], r.truth)

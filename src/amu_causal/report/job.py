@@ -220,6 +220,7 @@ def run_job(settings: JobSettings) -> Path:
     # The baselines run in a second process while this one compiles the Bayesian models.
     # fork: the child starts with the data in memory and no sampler thread running yet.
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    failed = True
     try:
         pending = pool.submit(baseline_stage, df, settings.seed, settings.synthetic)
         draws, tune = settings.sampling
@@ -236,8 +237,10 @@ def run_job(settings: JobSettings) -> Path:
             latent = (latent_model, pm_latent, compile_model(pm_latent, model.sampler))
             stages("compiled the model with a latent confounder")
         base = pending.result()
+        failed = False
     finally:
-        pool.shutdown(cancel_futures=True)
+        # after an error or an interrupt, do not wait for the baselines to finish
+        pool.shutdown(wait=not failed, cancel_futures=True)
     stages("descriptives, calibration, OLS, DoubleML, OVB and DoubleML bounds "
            f"({', '.join(f'{k} {v:g} s' for k, v in base['seconds'].items())})")
 
@@ -269,6 +272,8 @@ def run_job(settings: JobSettings) -> Path:
                              data={"confounder_participation": lam_d,
                                    "confounder_employment": lam_y})
             adjusted.append((label, lam_d, lam_y, result))
+            out.posterior(result.idata, f"posterior_latent_{k + 1}.nc",
+                          municipality_n=df["municipality"].value_counts())
             stages(f"latent confounder {label} ({lam_d:.2f}, {lam_y:.2f}): ATE "
                    f"{100 * result.estimate('ATE'):.1f} points")
     sections.sensitivity(doc, out, bayes, base, adjusted, truth, quick=settings.quick)

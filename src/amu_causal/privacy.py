@@ -77,6 +77,18 @@ class PrivacyError(Exception):
     (:func:`suppress_small_cells`), dropping per-person values
     (:func:`export_posterior`), or by keeping the folder inside the research
     environment (``amu-causal run --private``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from amu_causal.privacy import PrivacyError, check_outputs
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "people.xlsx").write_text("")   # not an exportable file type
+    >>> try:
+    ...     check_outputs(folder)
+    ... except PrivacyError as err:
+    ...     print(str(err).splitlines()[0].split(" in ")[0])
+    1 export violation(s)
     """
 
 
@@ -93,6 +105,12 @@ class Violation:
         or ``figure source``.
     detail : str
         Where and what.
+
+    Examples
+    --------
+    >>> from amu_causal.privacy import Violation
+    >>> print(Violation("tables/x.csv", "small cell", "row 3: n = 2"))
+    tables/x.csv: small cell: row 3: n = 2
     """
 
     path: str
@@ -112,6 +130,15 @@ def _check_min_count(min_count) -> int:
 def count_columns(columns) -> list[str]:
     """The columns the scan treats as counts of people (see the module notes).
 
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names of a table.
+
+    Returns
+    -------
+    list of str
+
     Examples
     --------
     >>> from amu_causal.privacy import count_columns
@@ -124,6 +151,15 @@ def count_columns(columns) -> list[str]:
 
 def rate_columns(columns) -> list[str]:
     """The columns the scan treats as proportions of the row's ``n``.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names of a table.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------
@@ -231,6 +267,16 @@ def export_posterior(idata, *, municipality_n=None, min_count: int = MIN_COUNT):
     Returns
     -------
     arviz.InferenceData
+
+    Examples
+    --------
+    >>> import arviz as az
+    >>> import numpy as np
+    >>> from amu_causal.privacy import export_posterior
+    >>> idata = az.from_dict(posterior={"ATE": np.zeros((2, 10))},
+    ...                      observed_data={"employed_2y": np.zeros(50)})
+    >>> export_posterior(idata).groups()
+    ['posterior']
     """
     import arviz as az
 
@@ -395,6 +441,20 @@ def scan_outputs(folder, *, min_count: int = MIN_COUNT,
 
 def check_outputs(folder, *, min_count: int = MIN_COUNT, n_people: int | None = None) -> None:
     """Raise :class:`PrivacyError` when :func:`scan_outputs` finds anything.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A results folder.
+    min_count : int, default 5
+        Smallest number of people behind an exported cell.
+    n_people : int, optional
+        Register size (see :func:`scan_outputs`).
+
+    Raises
+    ------
+    PrivacyError
+        Listing every violation.
 
     Examples
     --------

@@ -146,8 +146,9 @@ def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
               description="R-hat and ESS")
     out.figure(plot_compare(table), "compare.png", source="effects.csv")
     out.figure(plot_effects(bayes, truth=truth), "bayes_effects.png", source="effects.csv")
-    muni = out.table(bayes.municipality_effects(), "municipality_effects.csv",
-                     keep=["municipality", "name"], description="effects by municipality")
+    muni = out.table(_safe_raw_differences(bayes.municipality_effects(), df, out),
+                     "municipality_effects.csv", keep=["municipality", "name"],
+                     description="effects by municipality")
     shown = CausalResult(bayes.estimator, bayes.effects_table, n=bayes.n,
                          tables={"municipality_effects": muni.dropna(subset=["estimate"])})
     out.figure(plot_municipality_effects(shown), "municipality_effects.png",
@@ -191,6 +192,24 @@ def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
              + " The posterior is saved as posterior.nc (parameters and estimands only"
              + ("" if out.private else "; no data, no per-person values, municipalities with "
                 f"fewer than {out.min_count} people left out") + ").")
+
+
+def _safe_raw_differences(table: pd.DataFrame, df: pd.DataFrame, out) -> pd.DataFrame:
+    """Blank raw employment differences that rest on a small cell of employed or not employed.
+
+    The raw difference of a municipality is the employment rate of its
+    participants minus that of its non-participants; with six participants
+    of whom one is employed it would tell about that one person. The count
+    columns of the table do not show this, so it is checked here.
+    """
+    if out.private:
+        return table
+    cells = df.groupby(["municipality", "amu"], observed=True)["employed_2y"].agg(["sum", "size"])
+    small = ((cells["sum"].between(1, out.min_count - 1))
+             | ((cells["size"] - cells["sum"]).between(1, out.min_count - 1)))
+    unsafe = small.groupby(level="municipality").any()
+    mask = table["municipality"].map(unsafe).fillna(True).astype(bool).to_numpy()
+    return table.assign(raw_difference=table["raw_difference"].where(~mask))
 
 
 def _scenario_rows(label, lam_d, lam_y, result, plain, ovb, dml_sens, benchmark: bool):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +73,8 @@ class Document:
                 frame, caption, floatfmt = value
                 if caption:
                     out += [f"**{caption}**", ""]
-                out += [frame.to_markdown(index=False, floatfmt=floatfmt), ""]
+                shown = frame.astype(object).where(frame.notna(), None)  # "–" for missing
+                out += [shown.to_markdown(index=False, floatfmt=floatfmt, missingval="–"), ""]
             else:
                 filename, caption = value
                 out += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
@@ -91,10 +93,11 @@ class Document:
             elif kind == "table":
                 frame, caption, floatfmt = value
                 cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-                table = frame.to_html(index=False, border=0, classes="table",
+                table = frame.to_html(index=False, border=0, classes="table", na_rep="–",
                                       float_format=lambda x, f=floatfmt: format(x, f))
-                body.append(table.replace('<table border="0" class="dataframe table">',
-                                          f'<table class="table">{cap}', 1))
+                # the opening tag differs between pandas versions (border="0" or not)
+                body.append(re.sub(r"<table[^>]*>", lambda _, c=cap: f'<table class="table">{c}',
+                                   table, count=1))
             else:
                 filename, caption = value
                 body.append(

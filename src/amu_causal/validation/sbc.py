@@ -64,7 +64,7 @@ def rank_statistic(prior_value: float, posterior_draws) -> int:
 
 
 def uniformity_test(ranks, n_ranks: int, bins: int = 20) -> tuple[float, float]:
-    """Chi-square test that ranks on ``0 .. n_ranks - 1`` are uniform.
+    """Chi-square test that ranks from 0 to ``n_ranks - 1`` are uniform.
 
     Parameters
     ----------

@@ -116,3 +116,16 @@ def test_export_posterior_drops_data_and_small_municipalities(tmp_path):
     safe.to_netcdf(str(tmp_path / "safe.nc"))
     (tmp_path / "manifest.json").write_text(json.dumps({"files": {"safe.nc": {}}}))
     assert scan_outputs(tmp_path) == []
+
+
+def test_secondary_suppression_hides_a_cell_recoverable_by_subtraction():
+    t = pd.DataFrame({"year": [2010] * 3 + [2011] * 3, "sex": ["male", "female", "all"] * 2,
+                      "n": [40, 3, 43, 30, 35, 65]})
+    plain = suppress_small_cells(t, keep=["year", "sex"])
+    assert plain["suppressed"].tolist() == [False, True, False, False, False, False]
+    out = suppress_small_cells(t, keep=["year", "sex"], within="year", parts=t["sex"] != "all")
+    # 43 - 40 would give the 3 women away: the men of 2010 go too; the totals stay
+    assert out["suppressed"].tolist() == [True, True, False, False, False, False]
+    areas = pd.DataFrame({"area": list("abcd"), "people": [50, 2, 30, 9]})
+    hidden = suppress_small_cells(areas, keep=["area"], within=True)
+    assert hidden["suppressed"].tolist() == [False, True, False, True]  # b, and the smallest

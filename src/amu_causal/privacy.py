@@ -201,7 +201,7 @@ def _row_violations(frame: pd.DataFrame, min_count: int) -> tuple[np.ndarray, li
 
 
 def suppress_small_cells(frame: pd.DataFrame, *, min_count: int = MIN_COUNT,
-                         keep=()) -> pd.DataFrame:
+                         keep=(), within=None, parts=None) -> pd.DataFrame:
     """Blank every row of a table that rests on fewer than ``min_count`` people.
 
     A row is suppressed when one of its count columns, or a count implied
@@ -217,6 +217,16 @@ def suppress_small_cells(frame: pd.DataFrame, *, min_count: int = MIN_COUNT,
         Smallest number of people behind an exported cell.
     keep : sequence of str
         Label columns that stay (municipality name, year, group).
+    within : str, list of str or True, optional
+        Secondary suppression. Rows of one group (the same values in these
+        columns; ``True`` for the whole table) add up to a total that is
+        shown elsewhere (a year's people, all participants), so a single
+        suppressed row could be recovered by subtraction: whenever exactly
+        one row of a group is suppressed, the smallest other row of the
+        group is suppressed too.
+    parts : pandas.Series of bool, optional
+        Which rows are parts of the group total (default all); a total row
+        itself (``sex == "all"``) is not a part.
 
     Returns
     -------
@@ -235,6 +245,8 @@ def suppress_small_cells(frame: pd.DataFrame, *, min_count: int = MIN_COUNT,
     min_count = _check_min_count(min_count)
     out = frame.copy()
     bad, _ = _row_violations(out.reset_index(drop=True), min_count)
+    if within is not None and bad.any():
+        bad = _secondary(out.reset_index(drop=True), bad, within, parts)
     blank = [c for c in out.columns if c not in set(keep)]
     for column in blank:
         if bad.any():
@@ -243,6 +255,25 @@ def suppress_small_cells(frame: pd.DataFrame, *, min_count: int = MIN_COUNT,
             out.loc[bad, column] = np.nan
     out["suppressed"] = bad
     return out
+
+
+def _secondary(frame: pd.DataFrame, bad: np.ndarray, within, parts) -> np.ndarray:
+    """Add the smallest other row of every group with exactly one suppressed row."""
+    bad = bad.copy()
+    is_part = (np.ones(len(frame), dtype=bool) if parts is None
+               else np.asarray(parts, dtype=bool))
+    counts = count_columns(frame.columns)
+    size = (pd.to_numeric(frame[counts[0]], errors="coerce").to_numpy(dtype=float)
+            if counts else np.zeros(len(frame)))
+    keys = (np.zeros(len(frame)) if within is True
+            else frame[[within] if isinstance(within, str) else list(within)].astype(str)
+            .agg("|".join, axis=1).to_numpy())
+    for key in pd.unique(keys):
+        rows = np.flatnonzero((keys == key) & is_part)
+        if (bad[rows]).sum() == 1 and len(rows) > 1:
+            others = rows[~bad[rows]]
+            bad[others[np.argmin(size[others])]] = True
+    return bad
 
 
 def export_posterior(idata, *, municipality_n=None, min_count: int = MIN_COUNT):

@@ -77,7 +77,7 @@ class Outputs:
         self.files[name] = {"kind": kind, "sha256": digest, **extra}
 
     def table(self, frame: pd.DataFrame, name: str, *, keep=(), suppress: bool = True,
-              description: str = "") -> pd.DataFrame:
+              within=None, parts=None, description: str = "") -> pd.DataFrame:
         """Write a table as CSV (small cells suppressed unless private); return what was written.
 
         Parameters
@@ -87,6 +87,9 @@ class Outputs:
             File name (``.csv``).
         keep : sequence of str
             Label columns kept in suppressed rows.
+        within, parts
+            Secondary suppression (see
+            :func:`amu_causal.privacy.suppress_small_cells`).
         suppress : bool, default True
             ``False`` for tables that count no people (estimates, settings).
         description : str, optional
@@ -94,7 +97,8 @@ class Outputs:
         """
         shown = frame
         if suppress and not self.private:
-            shown = suppress_small_cells(frame, min_count=self.min_count, keep=keep)
+            shown = suppress_small_cells(frame, min_count=self.min_count, keep=keep,
+                                         within=within, parts=parts)
             if not shown["suppressed"].any():
                 shown = shown.drop(columns="suppressed")
         with atomic_path(self.folder / name) as tmp:

@@ -50,7 +50,8 @@ def descriptives(doc, out, base: dict) -> None:
 
     # Figure 1
     t = out.table(base["sex_year"], "participation_by_sex_year.csv",
-                  keep=["permit_year", "sex"], description="EVA Figure 1")
+                  keep=["permit_year", "sex"], within="permit_year",
+                  parts=base["sex_year"]["sex"] != "all", description="EVA Figure 1")
     out.figure(d.plot_participation_by_sex_year(t), "fig1_participation_sex_year.png",
                source="participation_by_sex_year.csv")
     doc.figure("fig1_participation_sex_year.png",
@@ -65,7 +66,8 @@ def descriptives(doc, out, base: dict) -> None:
     raw = base["municipality"]
     means = d.group_means(raw)
     t = out.table(raw, "participation_by_municipality.csv",
-                  keep=["municipality", "name", "rank", "group"], description="EVA Figure 2")
+                  keep=["municipality", "name", "rank", "group"], within=True,
+                  description="EVA Figure 2")
     out.table(means, "participation_top_bottom.csv", keep=["group"],
               description="EVA Figure 2: top and bottom ten")
     m = means.set_index("group")
@@ -85,7 +87,8 @@ def descriptives(doc, out, base: dict) -> None:
 
     # Table 1
     long = out.table(base["education"], "education_by_year.csv",
-                     keep=["permit_year", "education"], description="EVA Table 1")
+                     keep=["permit_year", "education"], within="permit_year",
+                     description="EVA Table 1")
     cells = long.assign(cell=[
         f"{_pct(s)} (EVA {100 * p:.0f})" if np.isfinite(p) else _pct(s)
         for s, p in zip(long["share"], long["published"], strict=True)])
@@ -95,7 +98,7 @@ def descriptives(doc, out, base: dict) -> None:
                                   "year, % of the year (EVA's published % in brackets)"))
 
     # Table 2
-    areas = out.table(base["areas"], "amu_areas.csv", keep=["amu_area"],
+    areas = out.table(base["areas"], "amu_areas.csv", keep=["amu_area"], within=True,
                       description="EVA Table 2")
     shown = pd.DataFrame({"AMU area": areas["amu_area"],
                           "participants": areas["people"],
@@ -106,7 +109,7 @@ def descriptives(doc, out, base: dict) -> None:
 
     # Figure 4
     t = out.table(base["employment"], "employment_by_attachment.csv", keep=["attachment", "amu"],
-                  description="EVA Figure 4")
+                  within="attachment", description="EVA Figure 4")
     out.figure(d.plot_employment_by_attachment(t)[0], "fig4_employment_attachment.png",
                source="employment_by_attachment.csv")
     doc.figure("fig4_employment_attachment.png",

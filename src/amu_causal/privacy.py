@@ -11,7 +11,10 @@ main job writes for export follows three rules:
    people (default 5), and so is its complement where a proportion is shown
    (a share of 98 % among 100 people tells that 2 people did not take part).
    :func:`suppress_small_cells` blanks the cells that break the rule; a zero
-   count is allowed (it identifies no one).
+   count is allowed (it identifies no one). Where the rows of a table add up
+   to a total shown elsewhere, a single suppressed row would be recovered by
+   subtraction, so the smallest other row goes too (secondary suppression,
+   ``within=``).
 3. **Every file is accounted for.** A run lists its files in
    ``manifest.json``; each figure names the table it was drawn from, which is
    itself checked.
@@ -422,7 +425,9 @@ def scan_outputs(folder, *, min_count: int = MIN_COUNT,
     NetCDF posteriors for data groups and per-person dimensions; that every
     file is listed in ``manifest.json`` and every figure names a source table
     that is present. Figures themselves are images and cannot be read back:
-    they are trusted through their source table.
+    they are trusted through their source table. Secondary suppression (a
+    cell recovered by subtracting others from a total) is the writer's job
+    and is not checked here.
 
     Examples
     --------

@@ -80,6 +80,8 @@ def main(argv=None) -> None:
     result.metrics(None).to_csv(args.out / "metrics.csv", index=False)
     result.convergence().to_csv(args.out / "convergence.csv", index=False)
     for estimand in ("ATE", "ATT", "ATE[attachment=none]"):
+        if not (result.results["estimand"] == estimand).any():
+            continue  # e.g. the ATT with OLS alone
         table = result.summary_table(estimand)
         stem = estimand.replace("[", "_").replace("=", "_").replace("]", "")
         table.to_csv(args.out / f"summary_{stem}.csv", index=False)

@@ -14,6 +14,7 @@ import contextlib
 import multiprocessing
 import numbers
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
@@ -199,6 +200,12 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
     tasks = list(tasks)
     if not tasks:
         return 0
+    try:  # a task that cannot travel to a worker would otherwise stall some pools
+        pickle.dumps(tasks[0])
+        pickle.dumps(function)
+    except Exception as err:
+        raise TypeError(f"the tasks cannot be sent to worker processes: {err}; use "
+                        "module-level functions and picklable settings") from err
     own = executor is None
     executor = default_executor(workers) if own else executor
     bar = _Progress(progress, label, total if total is not None else len(tasks), completed)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..bayesian import HierarchicalModel
 from ..models.design import build_design
+from ..results import ResultUnavailableError
 from ..simulate.register import simulate_register
 from .compiled import fit_compiled, padded_design
 from .execution import check_root_seed, replication_seed, run_tasks, seed_int, single_threaded
@@ -246,12 +247,10 @@ def run_replication(task: _Task) -> pd.DataFrame:
                             "std_error": row["std_error"], "ci_lower": row["ci_lower"],
                             "ci_upper": row["ci_upper"], "level": level,
                             "truth": float(truths[label]), "truth_direct": np.nan})
-    frame = pd.DataFrame(rows).reindex(columns=[c for c in RESULT_COLUMNS
-                                                if c != "replication"])
-    frame["converged"] = frame["converged"].fillna(False).astype(bool)
-    frame["problems"] = frame["problems"].fillna("").astype(str)
-    frame["error"] = frame["error"].fillna("").astype(str)
-    return frame
+    defaults = {"converged": False, "problems": "", "error": ""}
+    frame = pd.DataFrame([defaults | row for row in rows]).reindex(
+        columns=[c for c in RESULT_COLUMNS if c != "replication"])
+    return frame.astype({"converged": bool, "problems": str, "error": str})
 
 
 def run_monte_carlo(study: MonteCarloStudy, directory, *, executor=None,
@@ -361,6 +360,10 @@ class MonteCarloResult:
             ~table["estimand"].str.startswith("ATE[municipality="), "ATE[municipality]")
         if estimands is not None:
             table = table[table["estimand"].isin(list(estimands))]
+        if table.empty:
+            raise ResultUnavailableError(
+                f"no estimator of this study reports {list(estimands)}; it has "
+                f"{sorted(self.results['estimand'].unique())[:8]} ...")
         out = performance_table(table, truth=truth)
         converged = (table.groupby(["estimator", "estimand"])["converged"].mean()
                      .rename("converged_share").reset_index())

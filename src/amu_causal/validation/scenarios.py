@@ -57,11 +57,13 @@ class Scenario:
 
     name: str
     description: str
-    settings: MappingProxyType = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
     size_factor: float = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+        # a plain dict copy: picklable, so a scenario travels to process and Dask workers
+        object.__setattr__(self, "settings", {k: dict(v) if isinstance(v, MappingProxyType)
+                                              else v for k, v in dict(self.settings).items()})
         self.parameters()  # unknown or invalid settings fail here, not in a worker
         if not (isinstance(self.size_factor, int | float) and 0 < self.size_factor <= 10):
             raise ValueError(f"size_factor must lie in (0, 10], got {self.size_factor!r}")

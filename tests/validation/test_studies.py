@@ -1,0 +1,134 @@
+"""Resume, refusal of other studies, and results independent of the executor."""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import amu_causal as ac
+from amu_causal.validation import (
+    MonteCarloStudy,
+    StudyMismatchError,
+    StudyStore,
+    run_monte_carlo,
+)
+
+from . import _helpers
+
+TIMING = ["seconds", "compile_seconds"]
+N = 600
+
+
+def _numbers(result):
+    return (result.results.drop(columns=TIMING)
+            .sort_values(["replication", "estimator", "estimand"]).reset_index(drop=True))
+
+
+@pytest.fixture
+def counting():
+    _helpers.FITTED.clear()
+    _helpers.INTERRUPT_AT[0] = None
+    yield _helpers
+    _helpers.FITTED.clear()
+    _helpers.INTERRUPT_AT[0] = None
+
+
+def test_interrupted_run_resumes_losing_and_repeating_nothing(tmp_path, counting):
+    study = MonteCarloStudy("no_confounding", [_helpers.InterruptingOLS()], n=N, n_reps=5)
+    counting.INTERRUPT_AT[0] = 3  # the fourth fit "kills" the run
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(_helpers.Interrupted):
+        run_monte_carlo(study, tmp_path / "mc", executor=pool, progress=False)
+    store = StudyStore(tmp_path / "mc", study.definition())
+    assert store.done() == {0, 1, 2}  # what finished before the kill is on disk
+    stamps = {i: store.path(i).stat().st_mtime_ns for i in store.done()}
+
+    counting.FITTED.clear()
+    counting.INTERRUPT_AT[0] = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        resumed = run_monte_carlo(study, tmp_path / "mc", executor=pool, progress=False)
+    assert len(counting.FITTED) == 2  # only replications 3 and 4 were run
+    assert {i: store.path(i).stat().st_mtime_ns for i in stamps} == stamps  # not rewritten
+    assert sorted(resumed.results["replication"].unique()) == [0, 1, 2, 3, 4]
+
+    counting.FITTED.clear()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        again = run_monte_carlo(study, tmp_path / "mc", executor=pool, progress=False)
+    assert counting.FITTED == []  # a finished study computes nothing new
+    pd.testing.assert_frame_equal(_numbers(again), _numbers(resumed))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        clean = run_monte_carlo(study, tmp_path / "clean", executor=pool, progress=False)
+    pd.testing.assert_frame_equal(_numbers(clean), _numbers(resumed))
+
+
+def test_another_study_in_the_same_directory_is_refused(tmp_path):
+    ols = [ac.OLSFixedEffects()]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        run_monte_carlo(MonteCarloStudy("no_confounding", ols, n=N, n_reps=1), tmp_path,
+                        executor=pool, progress=False)
+    for other in (MonteCarloStudy("confounding", ols, n=N, n_reps=1),
+                  MonteCarloStudy("no_confounding", ols, n=N + 1, n_reps=1),
+                  MonteCarloStudy("no_confounding", ols, n=N, n_reps=1, root_seed=2),
+                  MonteCarloStudy("no_confounding", [ac.OLSFixedEffects(vcov="cluster")],
+                                  n=N, n_reps=1)):
+        with pytest.raises(StudyMismatchError, match="another study"):
+            run_monte_carlo(other, tmp_path, progress=False)
+    # more replications of the same study are welcome
+    assert (MonteCarloStudy("no_confounding", ols, n=N, n_reps=9).key()
+            == MonteCarloStudy("no_confounding", ols, n=N, n_reps=1).key())
+
+
+def test_stored_results_are_never_overwritten(tmp_path):
+    store = StudyStore(tmp_path, {"kind": "x"})
+    store.write(0, pd.DataFrame({"a": [1]}))
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        store.write(0, pd.DataFrame({"a": [2]}))
+
+
+def test_same_seeds_same_results_with_one_two_workers_and_dask(tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    study = MonteCarloStudy("heterogeneous", [ac.OLSFixedEffects(), ac.DML(n_folds=2)],
+                            n=N, n_reps=4, root_seed=7)
+    one = run_monte_carlo(study, tmp_path / "one", workers=1, progress=False)
+    two = run_monte_carlo(study, tmp_path / "two", workers=2, progress=False)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        dask = run_monte_carlo(study, tmp_path / "dask", executor=client.get_executor(),
+                               progress=False)
+    assert len(one.results) > 0 and not one.results["error"].any()
+    pd.testing.assert_frame_equal(_numbers(one), _numbers(two))
+    pd.testing.assert_frame_equal(_numbers(one), _numbers(dask))
+    # the truth of the replications differs (different registers), the estimates too
+    ate = one.results[one.results["estimand"] == "ATE"]
+    assert ate["truth"].nunique() == 4
+    metrics = one.metrics(["ATE"])
+    assert set(metrics["estimator"]) == {"OLSFixedEffects[HC1]", "DML[irm]"}
+    assert (metrics["n_reps"] == 4).all()
+
+
+def test_a_failing_estimator_is_recorded_not_lost(tmp_path):
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = run_monte_carlo(
+            MonteCarloStudy("no_confounding", [ac.DML(n_folds=500)], n=300, n_reps=2),
+            tmp_path, executor=pool, progress=False)
+    assert (result.results["error"] != "").all()
+    assert result.metrics(["ATE"])["n_failed"].iloc[0] == 2
+
+
+def test_script_writes_tables(tmp_path):
+    script = Path(__file__).parents[2] / "simulations" / "monte_carlo.py"
+    out = tmp_path / "mc"
+    done = subprocess.run([sys.executable, str(script), "--scenario", "small_municipalities",
+                           "--estimators", "ols", "--reps", "2", "--n", "2000",
+                           "--workers", "1", "--out", str(out), "--no-progress"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = pd.read_csv(out / "summary_ATE.csv")
+    assert table["replications"].tolist() == [2]
+    assert (out / "errors_ATE.png").stat().st_size > 0
+    rows = pd.read_parquet(out / "replications" / "rep-000000.parquet")
+    assert rows["n"].iloc[0] == 500  # a quarter of the study's size

@@ -84,7 +84,7 @@ class StudyStore:
     >>> from amu_causal.validation import StudyStore
     >>> with tempfile.TemporaryDirectory() as d:
     ...     store = StudyStore(d, {"kind": "demo", "root_seed": 1})
-    ...     store.write(3, pd.DataFrame({"x": [1.0]}))
+    ...     _ = store.write(3, pd.DataFrame({"x": [1.0]}))
     ...     sorted(StudyStore(d, {"kind": "demo", "root_seed": 1}).done())
     [3]
     """

@@ -201,19 +201,33 @@ class LatentConfounder:
         import pytensor.tensor as pt
 
         nodes, weights = self.support()
-        sign_a = 2.0 * np.asarray(treatment, dtype=float) - 1.0
-        sign_y = 2.0 * np.asarray(outcome, dtype=float) - 1.0
-        # Summed in probability space, one length-n vector per node: each
-        # node costs two logistic functions (whose derivatives reuse them),
-        # against four transcendental calls per node for a log-space
-        # log-sum-exp; elementwise vectors also fuse into single loops.
-        # Measured at n = 23,125 with numba and seven nodes: 22 ms per gradient
-        # for the log-space version (on a busy machine) against 5 ms. A
-        # person's likelihood is a product of two probabilities bounded
-        # away from 0 for any log-odds below about 700, so nothing underflows.
-        mixture = sum(float(w) * pt.sigmoid(sign_a * (eta_d + strength[0] * float(u)))
-                      * pt.sigmoid(sign_y * (eta_y + strength[1] * float(u)))
-                      for u, w in zip(nodes, weights, strict=True))
+        took = np.asarray(treatment, dtype=float) == 1
+        employed = np.asarray(outcome, dtype=float) == 1
+        sign_a = np.where(took, 1.0, -1.0)
+        sign_y = np.where(employed, 1.0, -1.0)
+        # Hand-written rather than pt.sigmoid per node, because the exponential
+        # calls dominate a gradient: P(A_i | u) = 1 / (1 + exp(-s_i eta_i)
+        # exp(-s_i lambda u)), and the second factor takes only two values per
+        # node (s_i = +-1), so each person needs one exp per part and one log,
+        # whatever the number of nodes; the rest is products and one division
+        # per node, summed in probability space and fused into single loops.
+        # Measured at n = 23,125 with numba (CPU time per gradient, busy
+        # machine): seven nodes 5.1 ms with a sigmoid per node and part, 4.1 ms
+        # in this form; a binary U 2.6 ms; the plain model 3.8 ms. The exponent
+        # is clipped at 700 so exp cannot overflow for absurd log-odds during
+        # warm-up; a person's likelihood
+        # is a product of two probabilities bounded away from 0 for log-odds
+        # below about 700, so nothing underflows.
+        odds_d = pt.exp(pt.clip(-sign_a * eta_d, -700.0, 700.0))
+        odds_y = pt.exp(pt.clip(-sign_y * eta_y, -700.0, 700.0))
+        mixture = 0.0
+        for u, w in zip(nodes, weights, strict=True):
+            shift_d = pt.exp(-strength[0] * float(u))  # scalars: two per node and part
+            shift_y = pt.exp(-strength[1] * float(u))
+            factor_d = pt.switch(took, shift_d, 1.0 / shift_d)
+            factor_y = pt.switch(employed, shift_y, 1.0 / shift_y)
+            mixture = mixture + float(w) / ((1.0 + odds_d * factor_d)
+                                            * (1.0 + odds_y * factor_y))
         return pt.log(mixture)
 
     # -- NumPy side (estimands) ---------------------------------------------------

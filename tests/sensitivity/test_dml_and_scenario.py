@@ -79,3 +79,24 @@ def test_one_scenario_three_frameworks(register, dml_sens):
         assert row.unadjusted > 0 and row.adjusted_estimate <= row.unadjusted
     text = result.conclusion()
     assert "1x sex" in text and "true ATE" in text
+
+
+def test_explicit_scenario_translates_only_the_frameworks_it_names(monkeypatch):
+    df, truth = ac.simulate_register(n=2_000, seed=3)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a framework without parameters was fitted")
+
+    monkeypatch.setattr(ac.HierarchicalModel, "fit", no_fit)
+    monkeypatch.setattr("amu_causal.sensitivity.dml.dml_sensitivity", no_fit)
+    result = scenario_table(df, ConfounderScenario.explicit(r2=(0.01, 0.02)), truth=truth)
+    rows = result.rows.set_index("framework")
+    ols = rows.loc["OLS omitted-variable bias"]
+    assert np.isfinite(ols["adjusted_estimate"])
+    assert ols["adjusted_lower"] < ols["adjusted_estimate"] < ols["adjusted_upper"]
+    for framework in ("Bayesian latent confounder", "DoubleML sensitivity"):
+        assert np.isnan(rows.loc[framework, "adjusted_estimate"])
+        assert "not translated" in rows.loc[framework, "parameters"]
+    text = result.conclusion()
+    assert "not computed" in text
+    assert "All frameworks agree" not in text

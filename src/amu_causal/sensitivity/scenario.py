@@ -256,9 +256,9 @@ class ScenarioResult:
             lines.append(f"- {r.framework} ({r.estimand}): {100 * r.unadjusted:.1f} -> "
                          f"{100 * r.adjusted_estimate:.1f} points [{100 * r.adjusted_lower:.1f}, "
                          f"{100 * r.adjusted_upper:.1f}]: {verdict}.")
-        if verdicts and len(set(verdicts)) == 1:
+        if len(verdicts) > 1 and len(set(verdicts)) == 1:
             lines.append(f"All frameworks agree: the effect is {verdicts[0]} under this scenario.")
-        elif verdicts:
+        elif len(verdicts) > 1:
             lines.append("The frameworks disagree under this scenario; their estimands and "
                          "parameterisations differ (see the docs), so read each on its own terms.")
         if self.truth is not None:
@@ -316,8 +316,8 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
     rows = []
 
     # Bayesian latent confounder
-    latent_benchmarks = None
-    if scenario.latent is None:
+    latent_benchmarks = adjusted = None
+    if scenario.latent is None and scenario.benchmark is not None:
         if plain is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -325,39 +325,56 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
         latent_benchmarks = confounder_benchmarks(plain.idata.posterior, build_design(df),
                                                   benchmarks)
     strengths = scenario.latent_strengths(latent_benchmarks)
-    adjusted = replace(model, confounder=LatentConfounder(*strengths)).fit(df)
-    a = adjusted.effects().set_index("estimand").loc["ATE"]
-    unadjusted = plain.estimate("ATE") if plain is not None else np.nan
-    rows.append({"framework": "Bayesian latent confounder", "estimand": "ATE",
-                 "parameters": f"strengths {strengths[0]:.2f} (participation), "
-                               f"{strengths[1]:.2f} (employment)",
-                 "unadjusted": unadjusted, "adjusted_estimate": a["estimate"],
-                 "adjusted_lower": a["ci_lower"], "adjusted_upper": a["ci_upper"],
-                 "interval": "95 % credible"})
+    if strengths is None:
+        rows.append(_untranslated("Bayesian latent confounder", "ATE", "latent=(a, b)"))
+    else:
+        adjusted = replace(model, confounder=LatentConfounder(*strengths)).fit(df)
+        a = adjusted.effects().set_index("estimand").loc["ATE"]
+        unadjusted = plain.estimate("ATE") if plain is not None else np.nan
+        rows.append({"framework": "Bayesian latent confounder", "estimand": "ATE",
+                     "parameters": f"strengths {strengths[0]:.2f} (participation), "
+                                   f"{strengths[1]:.2f} (employment)",
+                     "unadjusted": unadjusted, "adjusted_estimate": a["estimate"],
+                     "adjusted_lower": a["ci_lower"], "adjusted_upper": a["ci_upper"],
+                     "interval": "95 % credible"})
 
     # OLS omitted-variable bias
-    ovb = ovb or ols_sensitivity(df, benchmarks=benchmarks or ("months_employed",))
-    r2 = scenario.partial_r2(ovb)
-    o = ovb.adjusted([r2[0]], [r2[1]]).iloc[0]
-    rows.append({"framework": "OLS omitted-variable bias", "estimand": "coefficient",
-                 "parameters": f"R2_D~Z|X = {r2[0]:.3f}, R2_Y~Z|D,X = {r2[1]:.3f}",
-                 "unadjusted": ovb.estimate, "adjusted_estimate": o["adjusted_estimate"],
-                 "adjusted_lower": o["adjusted_lower"], "adjusted_upper": o["adjusted_upper"],
-                 "interval": "95 % confidence (classical)"})
+    if scenario.r2 is None and scenario.benchmark is None:
+        rows.append(_untranslated("OLS omitted-variable bias", "coefficient", "r2=(d, y)"))
+    else:
+        ovb = ovb or ols_sensitivity(df, benchmarks=benchmarks or ("months_employed",))
+        r2 = scenario.partial_r2(ovb)
+        o = ovb.adjusted([r2[0]], [r2[1]]).iloc[0]
+        rows.append({"framework": "OLS omitted-variable bias", "estimand": "coefficient",
+                     "parameters": f"R2_D~Z|X = {r2[0]:.3f}, R2_Y~Z|D,X = {r2[1]:.3f}",
+                     "unadjusted": ovb.estimate, "adjusted_estimate": o["adjusted_estimate"],
+                     "adjusted_lower": o["adjusted_lower"],
+                     "adjusted_upper": o["adjusted_upper"],
+                     "interval": "95 % confidence (classical)"})
 
     # DoubleML
-    dml = dml or dml_sensitivity(df, benchmarks=benchmarks or ("months_employed",))
-    cf_y, cf_d, rho = scenario.dml_parameters(dml)
-    d = dml.analysis(cf_y, cf_d, rho).iloc[0]
-    bound, _ = dml.toward_zero(d)
-    rows.append({"framework": "DoubleML sensitivity", "estimand": "ATE",
-                 "parameters": f"cf_y = {cf_y:.3f}, cf_d = {cf_d:.3f}, rho = {rho:.2f}",
-                 "unadjusted": dml.estimate, "adjusted_estimate": bound,
-                 "adjusted_lower": d["ci_lower"], "adjusted_upper": d["ci_upper"],
-                 "interval": "95 % confidence for the bounds (person-level)"})
+    if scenario.dml is None and scenario.benchmark is None:
+        rows.append(_untranslated("DoubleML sensitivity", "ATE", "dml=(cf_y, cf_d, rho)"))
+    else:
+        dml = dml or dml_sensitivity(df, benchmarks=benchmarks or ("months_employed",))
+        cf_y, cf_d, rho = scenario.dml_parameters(dml)
+        d = dml.analysis(cf_y, cf_d, rho).iloc[0]
+        bound, _ = dml.toward_zero(d)
+        rows.append({"framework": "DoubleML sensitivity", "estimand": "ATE",
+                     "parameters": f"cf_y = {cf_y:.3f}, cf_d = {cf_d:.3f}, rho = {rho:.2f}",
+                     "unadjusted": dml.estimate, "adjusted_estimate": bound,
+                     "adjusted_lower": d["ci_lower"], "adjusted_upper": d["ci_upper"],
+                     "interval": "95 % confidence for the bounds (person-level)"})
     truth_value = getattr(truth, "ate", truth)
     return ScenarioResult(scenario=scenario, rows=pd.DataFrame(rows),
                           truth=None if truth_value is None else float(truth_value),
                           extra={"plain": plain, "adjusted": adjusted, "ovb": ovb, "dml": dml,
                                  "latent_benchmarks": latent_benchmarks})
 
+
+def _untranslated(framework: str, estimand: str, argument: str) -> dict:
+    """A table row for a framework the scenario gives no parameters for."""
+    return {"framework": framework, "estimand": estimand,
+            "parameters": f"not translated: the scenario has no benchmark and no {argument}",
+            "unadjusted": np.nan, "adjusted_estimate": np.nan, "adjusted_lower": np.nan,
+            "adjusted_upper": np.nan, "interval": ""}

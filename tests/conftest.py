@@ -1,3 +1,10 @@
+import os
+
+# pytest -n auto runs one worker per core; OpenMP libraries (scikit-learn's
+# gradient boosting inside DoubleML) would start a thread per core in each
+# worker on top. Must be set before they are imported.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import matplotlib
 import pytest
 

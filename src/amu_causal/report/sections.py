@@ -293,7 +293,9 @@ def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
     out.table(dml_sens.benchmarks, "dml_benchmarks.csv", suppress=False,
               description="DoubleML benchmarks")
     out.figure(dml_sens.plot_contour(), "dml_contour.png", source="dml_benchmarks.csv")
-    doc.text(dml_sens.summary().replace("\n", " "))
+    doc.text(dml_sens.summary().replace("\n", " ") + " (The main job benchmarks DoubleML "
+             "against months employed only, since each benchmark is one more cross-fitted "
+             "model; experiments/03_sensitivity.py adds education and sex.)")
     doc.figure("dml_contour.png", out.caption("DoubleML bound toward zero over confounding "
                                               "strengths, with benchmarks"))
 

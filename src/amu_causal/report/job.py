@@ -108,6 +108,11 @@ def baseline_stage(df: pd.DataFrame, seed: int, synthetic: bool) -> dict:
     Runs in a second process, on one core, while the Bayesian models compile
     and sample. Returns plain results and the seconds each step took.
     """
+    import os
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"  # for libraries this process has not loaded yet
+    import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime, so the limit reaches it)
     from threadpoolctl import threadpool_limits
 
     from ..baselines import DML, OLSFixedEffects
@@ -116,9 +121,10 @@ def baseline_stage(df: pd.DataFrame, seed: int, synthetic: bool) -> dict:
     from . import descriptives as d
 
     # One core: the main process compiles and samples on the others. More OpenMP/BLAS
-    # threads than free cores make HistGradientBoosting and the OLS solves spin and slow
-    # down many times over (measured: DoubleML 197 s instead of about 45 s at n = 5,000).
-    threadpool_limits(1)
+    # threads than free cores make HistGradientBoosting spin: measured on this 2-core
+    # machine under load, one fit took 78 s of CPU with 2 OpenMP threads and 0.24 s with
+    # one. threadpool_limits only reaches libraries already loaded, hence the import above.
+    limits = threadpool_limits(1)
     out, seconds = {}, {}
 
     def timed(name, fn):
@@ -144,6 +150,7 @@ def baseline_stage(df: pd.DataFrame, seed: int, synthetic: bool) -> dict:
     timed("dml_sensitivity", lambda: dml_sensitivity(df, dml=DML(random_seed=seed),
                                                      benchmarks=("months_employed",)))
     out["seconds"] = seconds
+    limits.restore_original_limits()
     return out
 
 

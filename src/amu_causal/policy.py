@@ -731,7 +731,8 @@ def plot_policy(table: pd.DataFrame, ax=None):
     ax.set_xlabel("extra refugees employed two years after settlement (expected number)")
     ax.set_title("Policy scenarios: more AMU and the integration grant (DKK 25,000 each)",
                  fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+              frameon=False)
     return ax
 
 

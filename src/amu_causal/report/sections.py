@@ -318,13 +318,12 @@ def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
     out.table(table, "sensitivity_scenarios.csv", suppress=False,
               description="benchmark scenarios in three frameworks")
     settings = adjusted[0][3].settings["sampler"]
-    doc.text("Benchmark scenarios: an unobserved confounder as strong as months employed "
-             "(each framework measures 'as strong' on its own scale)"
-             + (", and on the synthetic register the strengths the simulator used" if
-                len(adjusted) > 1 else "") + f". The latent-confounder fits use "
-             f"{settings['draws']} draws after {settings['tune']} warm-up per chain and five "
-             "quadrature nodes; their diagnostics are in latent_diagnostics.csv. The full "
-             "grid of strengths is experiments/03_sensitivity.py.")
+    doc.text("Benchmark scenario: an unobserved confounder as strong as months employed "
+             "(each framework measures 'as strong' on its own scale). The latent-confounder "
+             f"fit uses {settings['draws']} draws after {settings['tune']} warm-up per chain "
+             "and five quadrature nodes; its diagnostics are in latent_diagnostics.csv. The "
+             "full grid of strengths, with the simulated strengths marked on a synthetic "
+             "register, is experiments/03_sensitivity.py.")
     diag = pd.concat([r.diagnostics().assign(scenario=label) for label, _, _, r in adjusted],
                      ignore_index=True)
     out.table(diag, "latent_diagnostics.csv", suppress=False, description="latent fits")

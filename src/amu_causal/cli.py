@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="smallest number of people behind an exported cell (default 5)")
     run.add_argument("--rate", type=float, default=0.10,
                      help="participation rate of policy scenario (c) (default 0.10)")
-    run.add_argument("--draws", type=int, help="Bayesian draws per chain (default 500; 300 "
+    run.add_argument("--draws", type=int, help="Bayesian draws per chain (default 700; 300 "
                                                "with --quick)")
     run.add_argument("--tune", type=int, help="Bayesian warm-up per chain (default 400; 300 "
                                               "with --quick)")

@@ -3,7 +3,7 @@
 The public API. See https://amu-causal.readthedocs.io (or ``docs/``) for the guide.
 """
 
-from . import sensitivity, validation
+from . import policy, privacy, sensitivity, validation
 from .baselines import DML, OLSFixedEffects
 from .bayesian import HierarchicalModel
 from .data import (

@@ -7,6 +7,7 @@ import pytest
 import amu_causal as ac
 from amu_causal import policy
 from amu_causal.policy import PolicyCells
+from amu_causal.policy.scenarios import _scenario
 
 GROUPS = ("none", "low", "medium", "high")
 
@@ -78,17 +79,17 @@ def test_top_decile_and_targeting():
 
 def test_targeting_fills_the_group_first():
     cells = two_municipalities()
-    r = policy._scenario(cells, 0.0, name="x", description="", target_group="none",
+    r = _scenario(cells, 0.0, name="x", description="", target_group="none",
                          places=np.array([20.0, 0.0]))
     # 20 places for the 40 'none' non-participants of 101: q = 1/2 there, 0 elsewhere
     np.testing.assert_allclose(r.extra[:, 0], 0.5 * np.array([8.0, 10.0, 12.0]))
-    overflow = policy._scenario(cells, 0.0, name="x", description="", target_group="none",
+    overflow = _scenario(cells, 0.0, name="x", description="", target_group="none",
                                 places=np.array([60.0, 0.0]))
     # 40 go to 'none' (all of them), the other 20 to the 40 'low' at random
     np.testing.assert_allclose(overflow.extra[:, 0],
                                [8.0 + 0.5 * 2.0, 10.0 + 0.5 * 4.0, 12.0 + 0.5 * 6.0])
     with pytest.raises(ValueError, match="unknown attachment group"):
-        policy._scenario(cells, 0.0, name="x", description="", target_group="nobody",
+        _scenario(cells, 0.0, name="x", description="", target_group="nobody",
                          places=np.array([1.0, 0.0]))
 
 

@@ -234,8 +234,9 @@ def run_job(settings: JobSettings) -> Path:
 
     # The baselines run in a second process while this one compiles and samples the
     # Bayesian models (compilation uses one core, so the worker has the other to itself
-    # then). fork: the child starts with the data in memory and no sampler thread yet.
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    # then). spawn, not fork: a forked child inherits locks held by other threads of the
+    # parent (pytest-xdist's, a notebook's) and was seen to hang on one forever.
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     failed = True
     try:
         pending = pool.submit(baseline_stage, df, settings.seed, settings.synthetic)

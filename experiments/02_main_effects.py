@@ -8,7 +8,7 @@ a synthetic register), ``diagnostics.csv``, ``municipality_effects.csv``
 (small municipalities suppressed), the forest plot, the posterior of the
 effects by attachment group, the municipality caterpillar, and the
 export-safe posterior ``posterior.nc``. About 4 minutes at n = 23,125 with
-the default 1,000 draws after 1,000 warm-up (the main job uses 500 after 400).
+the default 1,000 draws after 1,000 warm-up (the main job uses 700 after 400).
 """
 
 from __future__ import annotations

@@ -48,6 +48,25 @@ def test_dml_contour_grid_and_plot(dml_sens):
     assert "cf_d" in ax.get_xlabel()
 
 
+@pytest.mark.slow
+def test_dml_contour_grid_is_computed_once_and_survives_pickling(dml_sens, monkeypatch):
+    import pickle
+
+    first = dml_sens.contour_grid(size=4)
+    first.iloc[0, 0] = np.nan  # a copy is returned: the kept grid is not changed
+    copy = pickle.loads(pickle.dumps(dml_sens))  # as the main job's worker returns it
+
+    def no_more_calls(*args, **kwargs):
+        raise AssertionError("the grid was recomputed")
+
+    monkeypatch.setattr(type(copy), "analysis", no_more_calls)
+    again = copy.contour_grid(size=4)
+    assert again.iloc[0, 0] == pytest.approx(dml_sens.estimate)
+    assert copy.contour_grid(size=4).equals(again)
+    with pytest.raises(AssertionError, match="recomputed"):
+        copy.contour_grid(size=3)
+
+
 def test_scenario_translations():
     import pandas as pd
 

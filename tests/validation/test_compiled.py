@@ -7,6 +7,7 @@ from pytensor.graph.traversal import ancestors
 
 import amu_causal as ac
 from amu_causal.models import build_design
+from amu_causal.models.confounder import LatentConfounder
 from amu_causal.validation.compiled import padded_design, share_design_data
 
 N = 600  # large enough that every factor level occurs in both registers
@@ -29,17 +30,19 @@ def test_padded_design_keeps_each_persons_municipality():
     assert padded_design(padded) is padded
 
 
-def test_shared_model_with_other_data_has_that_datas_log_density(designs):
+@pytest.mark.parametrize("confounder", [None, LatentConfounder(0.5, 0.8, distribution="binary")],
+                         ids=["plain", "latent"])
+def test_shared_model_with_other_data_has_that_datas_log_density(designs, confounder):
     a, b = designs
-    model = ac.HierarchicalModel()
+    model = ac.HierarchicalModel(confounder=confounder)
     shared = share_design_data(model.build_from_design(a), a)
     direct_b = model.build_from_design(b)
     assert ({v.name for v in shared.model.deterministics}
             == {v.name for v in direct_b.deterministics})
     assert ({v.name for v in shared.model.free_RVs} == {v.name for v in direct_b.free_RVs})
     values = shared.data_for(b)
-    assert {"data_treatment_float64", "data_outcome_int64", "data_numeric_float64",
-            "data_municipality_index_int64"} <= set(values)
+    assert {"data_treatment", "data_outcome", "data_numeric", "data_municipality_index"} <= {
+        name.rsplit("_", 1)[0] for name in values}
     variables = {v.name: v for v in ancestors([shared.model.logp()])
                  if isinstance(v, pytensor.compile.sharedvalue.SharedVariable)}
     for name, value in values.items():
@@ -58,3 +61,10 @@ def test_data_of_another_shape_is_refused(designs):
     other = padded_design(build_design(ac.simulate_register(n=N + 10, seed=1)[0]))
     with pytest.raises(ValueError, match="shape"):
         shared.data_for(other)
+
+
+def test_a_model_with_mundlak_terms_is_refused(designs):
+    a, _ = designs
+    model = ac.HierarchicalModel(mundlak=True).build_from_design(a)
+    with pytest.raises(ValueError, match="Mundlak"):
+        share_design_data(model, a)

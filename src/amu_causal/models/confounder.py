@@ -188,7 +188,7 @@ class LatentConfounder:
         ----------
         eta_d, eta_y : pytensor.tensor.TensorVariable
             ``(n,)`` participation and employment log-odds at U = 0.
-        treatment, outcome : numpy.ndarray
+        treatment, outcome : numpy.ndarray or pytensor.tensor.TensorVariable
             ``(n,)`` observed AMU and employment (0/1).
         strength : pytensor.tensor.TensorVariable
             The two strengths (:meth:`strength_variable`).
@@ -201,10 +201,15 @@ class LatentConfounder:
         import pytensor.tensor as pt
 
         nodes, weights = self.support()
-        took = np.asarray(treatment, dtype=float) == 1
-        employed = np.asarray(outcome, dtype=float) == 1
-        sign_a = np.where(took, 1.0, -1.0)
-        sign_y = np.where(employed, 1.0, -1.0)
+        # The signs are computed in the graph from A and Y themselves, so the only
+        # per-person inputs are the data arrays (which a compiled model can swap for
+        # shared variables, see amu_causal.validation.compiled.share_design_data).
+        treatment = pt.as_tensor_variable(treatment)
+        outcome = pt.as_tensor_variable(outcome)
+        took = pt.eq(treatment, 1)
+        employed = pt.eq(outcome, 1)
+        sign_a = 2.0 * treatment - 1.0
+        sign_y = 2.0 * outcome - 1.0
         # Hand-written rather than pt.sigmoid per node, because the exponential
         # calls dominate a gradient: P(A_i | u) = 1 / (1 + exp(-s_i eta_i)
         # exp(-s_i lambda u)), and the second factor takes only two values per

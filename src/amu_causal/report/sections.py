@@ -321,7 +321,8 @@ def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
     doc.text("Benchmark scenario: an unobserved confounder as strong as months employed "
              "(each framework measures 'as strong' on its own scale). The latent-confounder "
              f"fit uses {settings['draws']} draws after {settings['tune']} warm-up per chain "
-             "and five quadrature nodes; its diagnostics are in latent_diagnostics.csv. The "
+             "and a binary U (standardised: mean 0, SD 1, prevalence one half, as in the "
+             "grid); its diagnostics are in latent_diagnostics.csv. The "
              "full grid of strengths, with the simulated strengths marked on a synthetic "
              "register, is experiments/03_sensitivity.py.")
     diag = pd.concat([r.diagnostics().assign(scenario=label) for label, _, _, r in adjusted],

@@ -72,6 +72,9 @@ class DMLSensitivity:
     level: float
     benchmarks: pd.DataFrame
     _fitted: object = field(repr=False, default=None)
+    # contour grids already computed, by (value, lim, size): each grid point is one
+    # call of DoubleML's sensitivity_analysis (441 calls, about 7 s, for the default)
+    _contours: dict = field(repr=False, default_factory=dict, compare=False)
 
     def analysis(self, cf_y: float, cf_d: float, rho: float | None = None) -> pd.DataFrame:
         """Bounds and confidence bounds for one confounding scenario.
@@ -155,10 +158,17 @@ class DMLSensitivity:
         Returns
         -------
         pandas.DataFrame
-            ``size x size`` values, index ``cf_y``, columns ``cf_d``.
+            ``size x size`` values, index ``cf_y``, columns ``cf_d``. Computed
+            once per set of arguments and kept (a copy is returned).
         """
         if value not in ("theta", "ci"):
             raise ValueError("value must be 'theta' or 'ci'")
+        key = (value, lim, size)
+        if key not in self._contours:
+            self._contours[key] = self._contour_grid(value, lim, size)
+        return self._contours[key].copy()
+
+    def _contour_grid(self, value: str, lim: float | None, size: int) -> pd.DataFrame:
         if lim is None:
             def top(column):
                 values = self.benchmarks[column].to_numpy(dtype=float)

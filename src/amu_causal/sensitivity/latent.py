@@ -406,6 +406,7 @@ def latent_confounder_grid(
     >>> ax = grid.plot_contour("p_positive")  # doctest: +SKIP
     """
     from ..sampling import compile_model, sample_model
+    from ..validation.compiled import share_design_data
 
     model = model or HierarchicalModel(progressbar=False)
     if model.sampler != "nutpie":
@@ -426,6 +427,10 @@ def latent_confounder_grid(
     benchmark_table = _read_benchmarks(checkpoint, key)  # kept when a run resumes
     if todo:
         pm_model = model.build_from_design(design)  # the design is coded once
+        if not model.mundlak:
+            # data as shared variables: numba's disk cache then serves later grids on
+            # other registers (compilation about 34 s instead of 60 s at n = 23,125)
+            pm_model = share_design_data(pm_model, design).model
         compiled = compile_model(pm_model, "nutpie")
         settings = model.sampler_settings()
         bar = _progress(progress, len(cells), len(cells) - len(todo))

@@ -120,8 +120,9 @@ def share_design_data(model, design: Design) -> SharedDataModel:
     Parameters
     ----------
     model : pymc.Model
-        Built by :meth:`HierarchicalModel.build_from_design` from ``design``
-        (without Mundlak terms or a latent confounder).
+        Built by :meth:`HierarchicalModel.build_from_design` from ``design``,
+        with or without a latent confounder, without Mundlak terms (their
+        municipal means are not per-person arrays and would not be swapped).
     design : Design
         The design it was built from.
 
@@ -132,8 +133,9 @@ def share_design_data(model, design: Design) -> SharedDataModel:
     Raises
     ------
     ValueError
-        If a per-person constant of the graph matches no array of the design
-        or more than one (then the model cannot safely be reused).
+        If the model has Mundlak terms, or a per-person constant of the graph
+        matches no array of the design or more than one (then the model
+        cannot safely be reused).
 
     Notes
     -----
@@ -148,6 +150,9 @@ def share_design_data(model, design: Design) -> SharedDataModel:
     from pymc.model.fgraph import fgraph_from_model, model_from_fgraph
     from pytensor.graph.basic import Constant
 
+    if "mundlak_coef" in model.named_vars:
+        raise ValueError("a model with Mundlak terms cannot take other data: its municipal "
+                         "means are built into the graph; build it from each design instead")
     fgraph, _ = fgraph_from_model(model)
     arrays = _design_arrays(design)
     slots: dict[str, tuple[str, np.dtype]] = {}

@@ -172,7 +172,7 @@ def share_design_data(model, design: Design) -> SharedDataModel:
                              "with other data")
         name = f"data_{matches[0]}_{data.dtype}"
         if name not in shared:
-            shared[name] = pytensor.shared(np.array(data), name=name)
+            shared[name] = pytensor.shared(np.array(data), name=name, shape=data.shape)
             slots[name] = (matches[0], data.dtype)
         replacements.append((variable, shared[name]))
     fgraph.replace_all(replacements, import_missing=True)

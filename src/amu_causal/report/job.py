@@ -255,9 +255,11 @@ def run_job(settings: JobSettings) -> Path:
         # graph does not depend on the data: numba's disk cache then serves any register
         # of the same model (measured at n = 23,125, second process, other data: 34 s
         # to compile against about 60 s with the data as constants). A gradient costs
-        # somewhat more with shared data (median 3.5 against 2.6 ms, binary U); for the
-        # job's two fits (about 4,000 gradients per chain) the shorter compilation wins,
-        # for the 25 cells of the sensitivity grid it does not.
+        # somewhat more with shared data (median 3.5 against 2.6 ms, binary U, n =
+        # 23,125); the job's two fits take roughly 30,000 gradients per chain, so here
+        # the two effects are of the same size (the job measured 157-162 s either way
+        # within the budget), while for the 25 cells of the sensitivity grid the
+        # constants win.
         if settings.quick:
             pm_model = model.build_from_design(design)
             compiled = compile_model(share_design_data(pm_model, design).model, model.sampler)

@@ -257,9 +257,9 @@ def run_job(settings: JobSettings) -> Path:
         # to compile against about 60 s with the data as constants). A gradient costs
         # somewhat more with shared data (median 3.5 against 2.6 ms, binary U, n =
         # 23,125); the job's two fits take roughly 30,000 gradients per chain, so here
-        # the two effects are of the same size (the job measured 157-162 s either way
-        # within the budget), while for the 25 cells of the sensitivity grid the
-        # constants win.
+        # the two effects are of the same size (the job with shared data: 157-162 s;
+        # with constants it was not timed after the other changes), while for the 25
+        # cells of the sensitivity grid the constants win.
         if settings.quick:
             pm_model = model.build_from_design(design)
             compiled = compile_model(share_design_data(pm_model, design).model, model.sampler)

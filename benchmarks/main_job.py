@@ -20,6 +20,7 @@ half of it is the wall time the job needs at the least on two idle cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
@@ -72,10 +73,8 @@ class _TreePeak(threading.Thread):
             total = 0
             try:
                 for member in [root, *root.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.Error):  # a member that just ended
                         total += member.memory_info().rss
-                    except psutil.Error:
-                        pass
             except psutil.Error:
                 break
             self.peak = max(self.peak, total)
@@ -102,7 +101,7 @@ def run(kind: str, cold: bool = False) -> dict:
                                text=True, env=env)
     tree_peak = _TreePeak(process.pid)
     tree_peak.start()
-    stdout, stderr = process.communicate()
+    _, stderr = process.communicate()
     tree_peak.stop.set()
     tree_peak.join()
     wall = time.perf_counter() - start
@@ -110,8 +109,9 @@ def run(kind: str, cold: bool = False) -> dict:
         raise RuntimeError(f"{kind} run failed:\n{stderr[-3000:]}")
     report = stderr
     stages = pd.read_csv(out / "stages.csv")
-    return {"run": kind + (" (cold cache)" if cold else ""), "wall_s": round(_seconds(_field(report, "Elapsed (wall clock) time "
-                                                                  "(h:mm:ss or m:ss)")), 1),
+    elapsed = _field(report, "Elapsed (wall clock) time (h:mm:ss or m:ss)")
+    return {"run": kind + (" (cold cache)" if cold else ""),
+            "wall_s": round(_seconds(elapsed), 1),
             "wall_s_outside": round(wall, 1),
             "peak_gb": round(int(_field(report, "Maximum resident set size (kbytes)")) / 1e6, 2),
             "tree_peak_gb": (round(tree_peak.peak / 1e9, 2) if tree_peak.peak else float("nan")),

@@ -93,6 +93,10 @@ def main(argv=None) -> None:
         warnings.simplefilter("ignore")
         plain = model.fit(df)
     scenarios = [ConfounderScenario.like("months_employed")]
+    if truth is not None and args.confounding > 0:
+        lam = 0.6 * args.confounding  # the simulator's strengths (see the docstring)
+        scenarios.append(ConfounderScenario.explicit(latent=(lam, lam),
+                                                     name="the simulated strengths"))
     tables, texts = [], []
     for scenario in scenarios:
         result = scenario_table(df, scenario, model=model, plain=plain, ovb=ovb, dml=dml,

@@ -91,6 +91,10 @@ AMU_AREAS = (
 )
 ATTACHMENT_GROUPS = ("none", "low", "medium", "high")
 
+#: EVA's municipal figures and analyses leave out municipalities with fewer arrivals
+#: than this (descriptives, calibration and policy tables use the same rule).
+MIN_ARRIVALS = 20
+
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("person_id", "id", "key", "Person identifier, unique."),
     ColumnSpec(

@@ -12,8 +12,6 @@ from ..estimands import effect_sums_by_cell
 
 #: Integration grant per extra refugee in unsubsidised employment (2016 agreement, Box 4).
 GRANT_DKK = 25_000
-#: EVA's municipal analyses leave out municipalities with fewer arrivals than this.
-MIN_ARRIVALS = 20
 
 ASSUMPTIONS = (
     "No displacement: an extra refugee in employment does not take a job another person "

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..data.municipalities import municipalities as _municipality_table
+from ..data.schema import MIN_ARRIVALS
 from ..estimands import check_level
-from .cells import GRANT_DKK, MIN_ARRIVALS, PolicyCells
+from .cells import GRANT_DKK, PolicyCells
 
 
 @dataclass

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.municipalities import municipalities
-from ..data.schema import AMU_AREAS, ATTACHMENT_GROUPS, EDUCATION
+from ..data.schema import AMU_AREAS, ATTACHMENT_GROUPS, EDUCATION, MIN_ARRIVALS
 from ..simulate.calibration import eva_regression
 from ..simulate.population import EDUCATION_BY_YEAR
 from ..simulate.register import AMU_AREA_SHARES
@@ -31,8 +31,6 @@ __all__ = [
     "plot_participation_by_sex_year",
 ]
 
-#: EVA's municipal figures leave out municipalities with fewer arrivals.
-MIN_ARRIVALS = 20
 
 
 def participation_by_sex_year(df: pd.DataFrame) -> pd.DataFrame:

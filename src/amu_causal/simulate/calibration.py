@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..baselines._formula import control_formula
 from ..data.municipalities import municipality
-from ..data.schema import AMU_AREAS, EDUCATION
+from ..data.schema import AMU_AREAS, EDUCATION, MIN_ARRIVALS
 from ..data.validate import validate_register
 from .population import EDUCATION_BY_YEAR
 from .register import AMU_AREA_SHARES
@@ -15,7 +15,6 @@ from .register import AMU_AREA_SHARES
 __all__ = ["calibration_report", "eva_regression", "plot_calibration"]
 
 _ROUNDING = 0.005  # EVA prints whole percentages
-_MIN_ARRIVALS = 20  # EVA's municipal analyses drop municipalities with fewer arrivals
 _NAMED = ("Holstebro", "Tønder", "Odsherred", "Ringsted", "Sønderborg", "Vejle")
 
 
@@ -188,7 +187,7 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
 
     sec = ("Municipalities", "EVA Figures 2-3")
     by_muni = data.groupby("municipality", observed=True)["amu"].agg(["sum", "size"])
-    by_muni = by_muni[by_muni["size"] >= _MIN_ARRIVALS]
+    by_muni = by_muni[by_muni["size"] >= MIN_ARRIVALS]
     by_muni["rate"] = by_muni["sum"] / by_muni["size"]
     ranked = by_muni.sort_values("rate", kind="stable")
     for label, chosen, published in (("top", ranked.tail(10), 0.19),

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 
 import amu_causal as ac
 from amu_causal.validation import SCENARIOS, MonteCarloStudy, run_monte_carlo
+from amu_causal.validation.execution import dask_executor
 
 ESTIMATORS = ("bayes", "ols", "dml")
 
@@ -62,19 +63,10 @@ def main(argv=None) -> None:
     study = MonteCarloStudy(args.scenario, estimators(args.estimators, args.draws, args.tune,
                                                       args.chains),
                             n=args.n, n_reps=args.reps, root_seed=args.seed)
-    executor = client = None
-    if args.scheduler:
-        from dask.distributed import Client
-
-        client = Client(args.scheduler)
-        executor = client.get_executor()
     start = time.perf_counter()
-    try:
+    with dask_executor(args.scheduler) as executor:  # None: local processes
         result = run_monte_carlo(study, args.out, executor=executor, workers=args.workers,
                                  progress=not args.no_progress)
-    finally:
-        if client is not None:
-            client.close()
     print(f"{len(result.results['replication'].unique())} replications in {args.out} "
           f"({time.perf_counter() - start:.0f} s this run)")
     result.metrics(None).to_csv(args.out / "metrics.csv", index=False)

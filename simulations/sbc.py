@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 
 import amu_causal as ac
 from amu_causal.validation import SBCStudy, run_sbc
+from amu_causal.validation.execution import dask_executor
 
 
 def main(argv=None) -> None:
@@ -48,19 +49,10 @@ def main(argv=None) -> None:
                                  low_rank_mass_matrix=False, progressbar=False)
     study = SBCStudy(model=model, n=args.n, n_fits=args.fits, thin_to=args.thin_to,
                      bins=args.bins, root_seed=args.seed)
-    executor = client = None
-    if args.scheduler:
-        from dask.distributed import Client
-
-        client = Client(args.scheduler)
-        executor = client.get_executor()
     start = time.perf_counter()
-    try:
+    with dask_executor(args.scheduler) as executor:  # None: local processes
         result = run_sbc(study, args.out, executor=executor, workers=args.workers,
                          progress=not args.no_progress)
-    finally:
-        if client is not None:
-            client.close()
     print(f"{result.ranks['fit'].nunique()} fits in {args.out} "
           f"({time.perf_counter() - start:.0f} s this run); {result.failed()} failed")
     tests = result.tests()

@@ -74,7 +74,7 @@ class DMLSensitivity:
     _fitted: object = field(repr=False, default=None)
     # contour grids already computed, by (value, lim, size): each grid point is one
     # call of DoubleML's sensitivity_analysis (441 calls, about 7 s, for the default)
-    _contours: dict = field(repr=False, default_factory=dict, compare=False)
+    _contours: dict = field(init=False, repr=False, default_factory=dict, compare=False)
 
     def analysis(self, cf_y: float, cf_d: float, rho: float | None = None) -> pd.DataFrame:
         """Bounds and confidence bounds for one confounding scenario.

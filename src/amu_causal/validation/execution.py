@@ -20,7 +20,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
 import numpy as np
 
-__all__ = ["default_executor", "replication_seed", "run_tasks", "seed_int", "single_threaded"]
+__all__ = ["dask_executor", "default_executor", "replication_seed", "run_tasks", "seed_int",
+           "single_threaded"]
 
 #: Environment variables that cap the threads of BLAS, OpenMP and numba.
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -101,6 +102,50 @@ def single_threaded() -> Iterator[None]:
 def _initialise_worker() -> None:
     for name in _THREAD_VARIABLES:
         os.environ[name] = "1"
+
+
+@contextlib.contextmanager
+def dask_executor(address: str | None) -> Iterator[Executor | None]:
+    """An executor on a Dask cluster for the length of a ``with`` block.
+
+    Parameters
+    ----------
+    address : str or None
+        The scheduler's address (``tcp://host:8786``). ``None`` yields
+        ``None``, so a caller falls back to :func:`default_executor`.
+
+    Yields
+    ------
+    concurrent.futures.Executor or None
+        The client's executor; the client is closed when the block ends,
+        also after an error.
+
+    Raises
+    ------
+    ImportError
+        If ``dask.distributed`` is not installed (``pip install
+        "amu-causal[dask]"``).
+
+    Examples
+    --------
+    >>> from amu_causal.validation.execution import dask_executor
+    >>> with dask_executor(None) as executor:
+    ...     executor is None
+    True
+    """
+    if address is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client
+    except ImportError as err:
+        raise ImportError('a Dask scheduler needs dask.distributed: pip install '
+                          '"amu-causal[dask]"') from err
+    client = Client(address)
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
 
 
 def default_executor(workers: int | None = None) -> ProcessPoolExecutor:

@@ -261,22 +261,22 @@ def run_job(settings: JobSettings) -> Path:
         # with constants it was not timed after the other changes), while for the 25
         # cells of the sensitivity grid the constants win.
         if settings.quick:
-            pm_model = model.build_from_design(design)
-            compiled = compile_model(share_design_data(pm_model, design).model, model.sampler)
-            stages("compiled the Bayesian model")
+            fitted = model
         else:
             # One compiled model serves the plain fit and the latent-confounder scenario:
             # with both strengths 0 the marginalised likelihood is the plain one exactly
             # (the weights sum to 1), and a second compilation is saved. A binary U (two
             # terms, standardised like the normal U of the grid) also costs less per
             # gradient than the plain Bernoulli likelihood (docs/performance.rst).
-            latent_model = replace(model, confounder=LatentConfounder(
+            fitted = replace(model, confounder=LatentConfounder(
                 0.0, 0.0, distribution="binary"), draws=400, tune=200)
-            pm_model = latent_model.build_from_design(design)
-            compiled = compile_model(share_design_data(pm_model, design).model,
-                                     model.sampler)
-            latent = (latent_model, pm_model, compiled)
             plain_data = {"confounder_participation": 0.0, "confounder_employment": 0.0}
+        pm_model = fitted.build_from_design(design)
+        compiled = compile_model(share_design_data(pm_model, design).model, model.sampler)
+        if settings.quick:
+            stages("compiled the Bayesian model")
+        else:
+            latent = (fitted, pm_model, compiled)
             stages("compiled the Bayesian model (with a latent confounder, strengths as data)")
 
         # The Bayesian fits run while the baselines finish in the worker.

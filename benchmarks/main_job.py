@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,8 @@ def run(kind: str, cold: bool = False) -> dict:
     _, stderr = process.communicate()
     tree_peak.stop.set()
     tree_peak.join()
+    if cold:
+        shutil.rmtree(compiledir, ignore_errors=True)  # hundreds of MB of compiled code
     wall = time.perf_counter() - start
     if process.returncode != 0:
         raise RuntimeError(f"{kind} run failed:\n{stderr[-3000:]}")

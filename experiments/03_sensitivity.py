@@ -62,14 +62,19 @@ def main(argv=None) -> None:
     else:
         df, truth = ac.simulate_register(n=args.n, seed=args.seed, confounding=args.confounding)
 
+    # the simulator's confounder strengths (participation, employment), known on synthetic data
+    simulated = None
+    if truth is not None and truth.parameters.confounding > 0:
+        p = truth.parameters
+        simulated = (p.confounding * p.u_participation, p.confounding * p.u_employment)
+
     # 1. Bayesian latent confounder on a 5 x 5 grid (one call; resumable)
     grid = latent_confounder_grid(df, STRENGTHS, STRENGTHS, checkpoint=out / "latent_grid.csv")
     for quantity, name in (("estimate", "latent_contour.png"),
                            ("p_positive", "latent_probability.png")):
         ax = grid.plot_contour(quantity)
-        if truth is not None and args.confounding > 0:
-            lam = 0.6 * args.confounding
-            ax.plot(lam, lam, "*", color="tab:blue", ms=12, label="simulated strengths")
+        if simulated is not None:
+            ax.plot(*simulated, "*", color="tab:blue", ms=12, label="simulated strengths")
             ax.legend(loc="upper right", fontsize=8, frameon=False)
         ax.figure.savefig(out / name, dpi=120, bbox_inches="tight")
     print(grid.summary())
@@ -93,9 +98,8 @@ def main(argv=None) -> None:
         warnings.simplefilter("ignore")
         plain = model.fit(df)
     scenarios = [ConfounderScenario.like("months_employed")]
-    if truth is not None and args.confounding > 0:
-        lam = 0.6 * args.confounding  # the simulator's strengths (see the docstring)
-        scenarios.append(ConfounderScenario.explicit(latent=(lam, lam),
+    if simulated is not None:
+        scenarios.append(ConfounderScenario.explicit(latent=simulated,
                                                      name="the simulated strengths"))
     tables, texts = [], []
     for scenario in scenarios:

@@ -1,7 +1,8 @@
 """The 5 x 5 latent-confounder grid on the default register, against refitting each cell.
 
 Run: ``python benchmarks/sensitivity_grid.py [--n 23125] [--peer-cells 2]
-[--distribution binary|normal] [--nodes 7]``.
+[--draws 250] [--tune 150] [--target-accept 0.65] [--distribution binary|normal]
+[--nodes 7]``.
 
 Ours: :func:`amu_causal.sensitivity.latent_confounder_grid` (one compiled
 model, strengths swapped as data). Peer: the
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--peer-cells", type=int, default=2)
     parser.add_argument("--draws", type=int, default=250)
     parser.add_argument("--tune", type=int, default=150)
+    parser.add_argument("--target-accept", type=float, default=0.65)
     parser.add_argument("--distribution", choices=("binary", "normal"), default="binary")
     parser.add_argument("--nodes", type=int, default=7, help="quadrature nodes (normal U)")
     args = parser.parse_args()
@@ -39,8 +41,8 @@ def main() -> None:
 
     start = time.perf_counter()
     grid = latent_confounder_grid(df, STRENGTHS, STRENGTHS, draws=args.draws, tune=args.tune,
-                                  distribution=args.distribution, nodes=args.nodes,
-                                  progress=True)
+                                  target_accept=args.target_accept,
+                                  distribution=args.distribution, nodes=args.nodes, progress=True)
     ours = time.perf_counter() - start
     ate = grid.table("ATE")
     print(f"U {args.distribution}" + (f", {args.nodes} nodes" if args.distribution == "normal"
@@ -49,7 +51,11 @@ def main() -> None:
           "included)")
     print(f"  cells with R-hat > 1.01: {(ate['max_r_hat'] > 1.01).sum()}, max R-hat "
           f"{ate['max_r_hat'].max():.3f}, min bulk ESS {ate['min_ess_bulk'].min():.0f}, "
-          f"divergences {ate['divergences'].sum()}")
+          f"divergences {ate['divergences'].sum()} (in {(ate['divergences'] > 0).sum()} cells)")
+    for name in ("ATE", "ATT"):
+        t = grid.table(name)
+        print(f"  {name} itself: max R-hat {t['r_hat'].max():.3f}, min bulk ESS "
+              f"{t['ess_bulk'].min():.0f}")
     print(grid.surface("estimate").round(4).to_string())
     print(grid.tipping_points().to_string(index=False))
     print(f"truth.ate = {truth.ate:.4f} (simulated at strengths 0.6, 0.6)")
@@ -59,7 +65,7 @@ def main() -> None:
         lam = STRENGTHS[k + 1]
         confounder = LatentConfounder(lam, lam, distribution=args.distribution,
                                       nodes=args.nodes)
-        model = ac.HierarchicalModel(confounder=confounder,
+        model = ac.HierarchicalModel(confounder=confounder, target_accept=args.target_accept,
                                      draws=args.draws, tune=args.tune, random_seed=k,
                                      progressbar=False)
         start = time.perf_counter()
@@ -67,6 +73,8 @@ def main() -> None:
             warnings.simplefilter("ignore")
             model.fit(df)
         peer_seconds.append(time.perf_counter() - start)
+    if not peer_seconds:
+        return
     peer = float(np.mean(peer_seconds)) * 25
     print(f"peer: refit per cell, {np.mean(peer_seconds):.1f} s per cell over "
           f"{args.peer_cells} cells, scaled to 25 cells: {peer:.0f} s")

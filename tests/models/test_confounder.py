@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from scipy import integrate
-from scipy.special import expit
+from scipy.special import expit, log_expit
 
 from amu_causal.models import LatentConfounder, build_design, build_joint_model
 
@@ -77,6 +77,35 @@ def test_potential_outcomes_reduce_to_the_logistic_without_confounding():
                                                        np.zeros((4, 2)))
     np.testing.assert_allclose(p0, expit(base), rtol=1e-12)
     np.testing.assert_allclose(p1, expit(base + shift), rtol=1e-12)
+
+
+@pytest.mark.parametrize("confounder", [LatentConfounder(0.7, 1.2, nodes=5),
+                                        LatentConfounder(0.7, 1.2, distribution="binary",
+                                                         prevalence=0.3)])
+def test_potential_outcomes_follow_bayes_rule_person_by_person(confounder):
+    # reference: for each draw and person, p(u | A) by Bayes' rule over the support,
+    # then the employment probability averaged over it (including extreme log-odds,
+    # where a naive normalisation would underflow)
+    rng = np.random.default_rng(5)
+    base, shift, eta_d = rng.normal(size=(3, 3, 12)) * 3
+    eta_d[0, :2] = (-800.0, 800.0)
+    treated = rng.integers(0, 2, 12)
+    strength = rng.uniform(0, 1.5, size=(3, 2))
+    nodes, weights = confounder.support()
+    p0, p1 = confounder.potential_outcomes(base, shift, eta_d, treated, strength)
+    for s in range(3):
+        for i in range(12):
+            sign = 2 * treated[i] - 1
+            log_like = np.log(weights) + log_expit(sign * (eta_d[s, i] + strength[s, 0] * nodes))
+            post = np.exp(log_like - log_like.max())
+            post /= post.sum()
+            want0 = post @ expit(base[s, i] + strength[s, 1] * nodes)
+            want1 = post @ expit(base[s, i] + shift[s, i] + strength[s, 1] * nodes)
+            np.testing.assert_allclose([p0[s, i], p1[s, i]], [want0, want1], rtol=1e-12)
+    prob = confounder.participation_probability(eta_d, strength)
+    want = np.array([[weights @ expit(eta_d[s, i] + strength[s, 0] * nodes) for i in range(12)]
+                     for s in range(3)])
+    np.testing.assert_allclose(prob, want, rtol=1e-12)
 
 
 def test_participants_are_more_motivated_than_their_controls_suggest():

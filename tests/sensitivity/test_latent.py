@@ -72,6 +72,10 @@ def test_an_interrupted_grid_samples_only_the_missing_cell_and_keeps_benchmarks(
     kept = resumed.table("ATE").set_index(["participation", "employment"])
     first = grid.table("ATE").set_index(["participation", "employment"])
     assert kept.loc[(0.0, 0.0), "estimate"] == pytest.approx(first.loc[(0.0, 0.0), "estimate"])
+    # the missing cell, sampled alone on resume, has the seed it had in the full run
+    # (random_seed + its position), so it reproduces the full run's posterior
+    assert kept.loc[(1.0, 1.0), "estimate"] == pytest.approx(first.loc[(1.0, 1.0), "estimate"],
+                                                             rel=1e-9)
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import asdict, dataclass
 
@@ -277,8 +278,13 @@ class LatentConfounder:
             ``(S, n)`` participation probabilities.
         """
         nodes, weights = self.support()
-        z = eta_d[:, :, None] + np.asarray(strength)[:, 0][:, None, None] * nodes[None, None, :]
-        return expit(z) @ weights
+        lam_d = np.asarray(strength, dtype=float)[:, 0][:, None]
+        # one (S, n) pass per node instead of an (S, n, nodes) array: the
+        # temporaries stay small and the sum needs no reshuffling
+        out = np.zeros(np.shape(eta_d))
+        for u, w in zip(nodes, weights, strict=True):
+            out += w * expit(eta_d + lam_d * u)
+        return out
 
     def potential_outcomes(self, base, shift, eta_d, treatment, strength):
         """Each person's employment probabilities without and with AMU, U integrated out.
@@ -312,14 +318,26 @@ class LatentConfounder:
         """
         nodes, weights = self.support()
         strength = np.asarray(strength, dtype=float)
-        sign_a = 2.0 * np.asarray(treatment, dtype=float) - 1.0
-        lam_d = strength[:, 0][:, None, None]
-        lam_y = strength[:, 1][:, None, None]
-        log_post = (np.log(weights)[None, None, :]
-                    + log_expit(sign_a[None, :, None] * (eta_d[:, :, None]
-                                                         + lam_d * nodes[None, None, :])))
-        post = np.exp(log_post - logsumexp(log_post, axis=2, keepdims=True))
-        shifted = base[:, :, None] + lam_y * nodes[None, None, :]
-        p0 = np.einsum("snk,snk->sn", post, expit(shifted))
-        p1 = np.einsum("snk,snk->sn", post, expit(shifted + shift[:, :, None]))
+        sign_a = (2.0 * np.asarray(treatment, dtype=float) - 1.0)[None, :]
+        lam_d = strength[:, 0][:, None]
+        lam_y = strength[:, 1][:, None]
+        # A loop over the few nodes with (S, n) arrays rather than (S, n, nodes)
+        # arrays and scipy's general logsumexp: the same formula with less memory
+        # traffic (binary U, n = 23,125, 500 draws in HierarchicalModel's 20-draw
+        # chunks: 1.1 s against 5.1 s for the three-dimensional form). The weights of U given A are
+        # normalised in log space against their maximum, so nothing underflows.
+        log_post = [np.log(w) + log_expit(sign_a * (eta_d + lam_d * u))
+                    for u, w in zip(nodes, weights, strict=True)]
+        top = functools.reduce(np.maximum, log_post)
+        total = np.zeros_like(top)
+        p0 = np.zeros_like(top)
+        p1 = np.zeros_like(top)
+        with_amu = base + shift
+        for u, lp in zip(nodes, log_post, strict=True):
+            post = np.exp(lp - top, out=lp)
+            total += post
+            p0 += post * expit(base + lam_y * u)
+            p1 += post * expit(with_amu + lam_y * u)
+        p0 /= total
+        p1 /= total
         return p0, p1

@@ -74,6 +74,25 @@ class Design:
         """Number of people."""
         return len(self.treatment)
 
+    @property
+    def factor_positions(self) -> np.ndarray:
+        """Each person's factor levels as positions in all factors' levels stacked.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``n x f`` integers (one column per factor, in ``factors`` order):
+            level position plus the number of levels of the factors before
+            it, so one gather from the concatenated effects gives every
+            factor's effect.
+        """
+        columns, offset = [], 0
+        for name, index in self.factors.items():
+            columns.append(np.asarray(index, dtype=np.int64) + offset)
+            offset += len(self.factor_levels[name])
+        return (np.column_stack(columns) if columns
+                else np.zeros((self.n, 0), dtype=np.int64))
+
     def municipality_counts(self) -> pd.DataFrame:
         """People, participants and raw rates per municipality (for shrinkage plots)."""
         m = self.municipality_index

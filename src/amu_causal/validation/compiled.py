@@ -82,6 +82,7 @@ def _design_arrays(design: Design) -> dict[str, np.ndarray]:
               "numeric": design.numeric, "municipality_index": design.municipality_index,
               "attachment_index": design.attachment_index}
     arrays.update({f"factor_{name}": index for name, index in design.factors.items()})
+    arrays["factor_positions"] = design.factor_positions
     return arrays
 
 

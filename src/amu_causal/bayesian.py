@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from .data.municipalities import municipalities
 from .data.schema import ATTACHMENT_GROUPS
@@ -28,7 +30,7 @@ from .models.design import Design, build_design
 from .models.joint import HYPERPARAMETERS, PARTS, build_joint_model, linear_predictors
 from .models.priors import Priors
 from .results import CausalResult
-from .sampling import SamplerSettings, sample_model
+from .sampling import SamplerSettings, available_cores, sample_model
 
 __all__ = ["HierarchicalModel"]
 
@@ -351,12 +353,12 @@ class HierarchicalModel:
         total = n_chain * n_draw
         chunk_size = _CHUNK if self.confounder is None else max(
             1, _CHUNK * 2 // len(self.confounder.support()[0]))
-        parts: list[EffectDraws] = []
-        cell_sums: list[tuple[np.ndarray, np.ndarray]] = []
-        propensity = []
         k = len(design.municipalities)
         counts = np.bincount(design.municipality_index, minlength=k)
-        for start in range(0, total, chunk_size):
+        onehot = np.zeros((design.n, k))
+        onehot[np.arange(design.n), design.municipality_index] = 1.0
+
+        def one_chunk(start: int):
             chunk = {name: v[start:start + chunk_size] for name, v in stacked.items()}
             base, shift = linear_predictors(chunk, design, "employment", self._parts())
             eta_d = (linear_predictors(chunk, design, "participation", self._parts())[0]
@@ -366,21 +368,32 @@ class HierarchicalModel:
             else:
                 p0, p1 = self.confounder.potential_outcomes(
                     base, shift, eta_d, design.treatment, chunk["confounder_strength"])
-            parts.append(effect_draws_from_probabilities(
+            effects = effect_draws_from_probabilities(
                 p0, p1, design.treatment, design.attachment_index, len(ATTACHMENT_GROUPS),
-                design.municipality_index, k))
+                design.municipality_index, k)
             # per-cell effect sums for the policy scenarios (amu_causal.policy)
-            cell_sums.append(effect_sums_by_cell(
+            sums = effect_sums_by_cell(
                 p0, p1, design.treatment, design.municipality_index, k,
-                design.attachment_index, len(ATTACHMENT_GROUPS)))
+                design.attachment_index, len(ATTACHMENT_GROUPS))
+            propensity = None
             if self.joint:
                 # with a latent confounder, the municipal propensity averages over U
                 p = (1.0 / (1.0 + np.exp(-eta_d)) if self.confounder is None
                      else self.confounder.participation_probability(
                          eta_d, chunk["confounder_strength"]))
-                onehot = np.zeros((design.n, k))
-                onehot[np.arange(design.n), design.municipality_index] = 1.0
-                propensity.append(p @ onehot / counts)
+                propensity = p @ onehot / counts
+            return effects, sums, propensity
+
+        # The chunks are independent and NumPy releases the GIL in its array loops, so
+        # threads share them (order kept, so the result does not depend on the number
+        # of threads); BLAS is held to one thread meanwhile so that the threads do not
+        # oversubscribe the cores.
+        with (threadpool_limits(1, user_api="blas"),
+              ThreadPoolExecutor(max(1, min(4, available_cores()))) as pool):
+            done = list(pool.map(one_chunk, range(0, total, chunk_size)))
+        parts: list[EffectDraws] = [d[0] for d in done]
+        cell_sums = [d[1] for d in done]
+        propensity = [d[2] for d in done if d[2] is not None]
         e = concatenate(parts)
 
         def shape(x, *dims):

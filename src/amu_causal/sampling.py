@@ -220,10 +220,11 @@ def sample_model(model, settings: SamplerSettings | None = None, *, random_seed=
 def _chain_cores(settings: SamplerSettings) -> int:
     if settings.cores is not None:
         return min(settings.chains, settings.cores)
-    return min(settings.chains, _cores())
+    return min(settings.chains, available_cores())
 
 
-def _cores() -> int:
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity mask where the system has one)."""
     import os
 
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")

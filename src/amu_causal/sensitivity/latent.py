@@ -399,7 +399,7 @@ def latent_confounder_grid(
     starting point, which is small near the mode), so no warm start is
     used. The cost of a cell is its gradient evaluations times the cost of
     one gradient: at n = 23,125 about 16,000 evaluations per cell, at
-    2.6 ms (binary U) or 5.1 ms (normal U, seven nodes) of CPU each; see
+    about 2.6 ms (binary U) or 5 ms (normal U, seven nodes) of CPU each; see
     ``benchmarks/sensitivity_grid.py`` and the performance page for the
     measured wall times.
 

@@ -324,8 +324,9 @@ class LatentConfounder:
         # A loop over the few nodes with (S, n) arrays rather than (S, n, nodes)
         # arrays and scipy's general logsumexp: the same formula with less memory
         # traffic (binary U, n = 23,125, 500 draws in HierarchicalModel's 20-draw
-        # chunks: 1.1 s against 5.1 s for the three-dimensional form). The weights of U given A are
-        # normalised in log space against their maximum, so nothing underflows.
+        # chunks: 1.1 s against 5.1 s for the three-dimensional form). The weights
+        # of U given A are normalised in log space against their maximum, so nothing
+        # underflows.
         log_post = [np.log(w) + log_expit(sign_a * (eta_d + lam_d * u))
                     for u, w in zip(nodes, weights, strict=True)]
         top = functools.reduce(np.maximum, log_post)

@@ -61,3 +61,45 @@ def test_numpy_predictor_matches_the_graph(design, options):
         expected_d = np.sum(a * log_expit(eta_d[0]) + (1 - a) * log_expit(-eta_d[0]))
         term_d = model.compile_logp(vars=[model["amu_observed"]], sum=True)(point)
         assert term_d == pytest.approx(expected_d, rel=1e-9)
+
+
+def test_group_effects_are_pooled_towards_a_common_effect(design):
+    """Each group's AMU effect shares a common prior centre (issue: a group with a handful
+    of participants was shrunk to zero by an independent zero-centred prior)."""
+    import pymc as pm
+
+    model = build_joint_model(design)
+    assert {"amu_effect_mean", "amu_effect_group_sd"} <= set(model.named_vars)
+    with model:
+        prior = pm.sample_prior_predictive(draws=2_000, random_seed=1,
+                                           var_names=["amu_logit_effect", "amu_effect_mean"])
+    tau = prior.prior["amu_logit_effect"].values.reshape(2_000, 4)
+    corr = np.corrcoef(tau.T)[np.triu_indices(4, 1)]
+    assert corr.min() > 0.5  # independent priors would give about 0
+    # a group's effect equals the common effect up to the group spread
+    gap = tau - prior.prior["amu_effect_mean"].values.reshape(2_000, 1)
+    assert np.abs(gap).mean() < np.abs(tau).mean()
+
+
+def test_mundlak_terms_cover_every_treated_group_and_are_standardised(design):
+    from amu_causal.models.joint import mundlak_terms
+
+    names, matrix = mundlak_terms(design)
+    groups = [n for n in names if n.startswith("mean amu[")]
+    treated_groups = {g for g, j in zip(("none", "low", "medium", "high"), range(4),
+                                        strict=True)
+                      if design.treatment[design.attachment_index == j].any()}
+    assert groups == [f"mean amu[attachment={g}]" for g in ("none", "low", "medium", "high")
+                      if g in treated_groups]
+    assert matrix.shape == (len(design.municipalities), len(names))
+    np.testing.assert_allclose(matrix.mean(axis=0), 0, atol=1e-10)
+    np.testing.assert_allclose(matrix.std(axis=0), 1, rtol=1e-10)
+    model = build_joint_model(design, mundlak=True)
+    assert list(model.coords["mundlak_term"]) == names
+    # the AMU-by-group means are the municipal means of A x 1[group], not of A alone
+    m = design.municipality_index
+    k = len(design.municipalities)
+    j = 0
+    raw = (np.bincount(m, weights=design.treatment * (design.attachment_index == j),
+                       minlength=k) / np.bincount(m, minlength=k))
+    np.testing.assert_allclose(matrix[:, 0], (raw - raw.mean()) / raw.std())

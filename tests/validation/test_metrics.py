@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from amu_causal.validation import performance, performance_table
+from amu_causal.validation import paired_comparison, performance, performance_table
 
 
 def test_measures_match_hand_computation():
@@ -29,7 +29,9 @@ def test_measures_match_hand_computation():
     assert m["rmse_mcse"] == pytest.approx(mse_mcse / (2 * math.sqrt(mse)))
     # covered: 0.2 in [0, .3] yes; 0.2 in [.25, .45] no; yes; 0.4 in [.3, .5] yes
     assert m["coverage"] == pytest.approx(0.75)
-    assert m["coverage_mcse"] == pytest.approx(math.sqrt(0.75 * 0.25 / 4))
+    # MCSE at the nominal level (0.95), not at the observed coverage
+    assert m["coverage_mcse"] == pytest.approx(math.sqrt(0.95 * 0.05 / 4))
+    assert m["coverage_mcse_observed"] == pytest.approx(math.sqrt(0.75 * 0.25 / 4))
     widths = np.array([0.3, 0.2, 0.2, 0.2])
     assert m["width"] == pytest.approx(0.225)
     assert m["width_mcse"] == pytest.approx(widths.std(ddof=1) / 2)
@@ -72,3 +74,41 @@ def test_table_names_missing_columns():
         performance_table(pd.DataFrame({"estimator": ["a"], "estimand": ["ATE"],
                                         "estimate": [0.1], "ci_lower": [0.0],
                                         "ci_upper": [0.2]}))
+
+
+def test_coverage_mcse_is_at_the_nominal_level_even_when_every_interval_covers():
+    # intervals that always cover: the observed-coverage MCSE would be 0
+    m = performance([0.1] * 200, 0.1, [0.0] * 200, [0.2] * 200, level=0.95)
+    assert m["coverage"] == 1.0
+    assert m["coverage_mcse"] == pytest.approx(math.sqrt(0.95 * 0.05 / 200))
+    m90 = performance([0.1] * 100, 0.1, [0.0] * 100, [0.2] * 100, level=0.9)
+    assert m90["coverage_mcse"] == pytest.approx(0.03)
+
+
+def test_table_takes_the_level_from_the_rows_and_refuses_mixed_levels():
+    rows = pd.DataFrame({"estimator": "a", "estimand": "ATE", "estimate": [0.1] * 4,
+                         "ci_lower": 0.0, "ci_upper": 0.2, "truth": 0.1, "level": 0.9})
+    table = performance_table(rows)
+    assert float(table["coverage_mcse"].iloc[0]) == pytest.approx(math.sqrt(0.09 / 4))
+    rows.loc[0, "level"] = 0.95
+    with pytest.raises(ValueError, match="more than one level"):
+        performance_table(rows)
+
+
+def test_paired_comparison_uses_the_per_register_differences():
+    rng = np.random.default_rng(0)
+    common = rng.normal(size=400)  # a register-level error both estimators share
+    rows = []
+    for r in range(400):
+        for name, shift in (("a", 0.05), ("b", 0.0)):
+            estimate = common[r] + shift + 0.01 * rng.normal()
+            rows.append({"replication": r, "estimator": name, "estimand": "ATE",
+                         "estimate": estimate, "ci_lower": estimate - 2,
+                         "ci_upper": estimate + 2, "truth": 0.0})
+    out = paired_comparison(pd.DataFrame(rows)).iloc[0]
+    assert (out["estimator_a"], out["estimator_b"], out["replications"]) == ("a", "b", 400)
+    assert out["bias_difference"] == pytest.approx(0.05, abs=0.003)
+    # the paired MCSE sees only the 0.01-scale noise, not the common error of SD 1
+    assert out["bias_difference_mcse"] < 0.002
+    with pytest.raises(KeyError, match="no rows"):
+        paired_comparison(pd.DataFrame(rows), "ATT")

@@ -1,6 +1,7 @@
 """Scenarios, seeds, SBC ranks and the uniformity test."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import amu_causal as ac
@@ -79,3 +80,33 @@ def test_sampler_cores_setting():
     assert SamplerSettings().cores is None
     with pytest.raises(ValueError, match="cores"):
         SamplerSettings(cores=0)
+
+
+def _sbc_ranks(ess):
+    rng = np.random.default_rng(2)
+    rows = [{"fit": i, "quantity": "amu_effect_mean", "rank": int(rng.integers(0, 100)),
+             "converged": True, "error": "", "ess_bulk": e, "ess_tail": e + 50}
+            for i, e in enumerate(ess)]
+    return pd.DataFrame(rows)
+
+
+def test_sbc_tests_flag_fits_that_kept_more_draws_than_their_ess():
+    from amu_causal.validation import SBCResult, SBCStudy
+
+    study = SBCStudy(n=200, n_fits=40, thin_to=99)
+    fine = SBCResult(study=study, ranks=_sbc_ranks([150.0] * 40)).tests()
+    assert fine["share_ess_sufficient"].iloc[0] == 1.0
+    assert fine["min_ess"].iloc[0] == 150.0
+    # ten fits whose ESS (60) is below the 99 draws kept: ranks are autocorrelated
+    with pytest.warns(UserWarning, match="more than their ESS"):
+        short = SBCResult(study=study, ranks=_sbc_ranks([150.0] * 30 + [60.0] * 10)).tests()
+    assert short["share_ess_sufficient"].iloc[0] == pytest.approx(0.75)
+
+
+def test_effective_sizes_see_autocorrelation():
+    from amu_causal.validation.sbc import effective_sizes
+
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(size=(2, 1000)), axis=1) * 0.05 + rng.normal(size=(2, 1000))
+    independent = rng.normal(size=(2, 1000))
+    assert effective_sizes(walk)[0] < effective_sizes(independent)[0] / 3

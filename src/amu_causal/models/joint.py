@@ -11,13 +11,13 @@ from .confounder import LatentConfounder
 from .design import Design
 from .priors import Priors
 
-__all__ = ["HYPERPARAMETERS", "PARTS", "build_joint_model", "linear_predictors"]
+__all__ = ["HYPERPARAMETERS", "PARTS", "build_joint_model", "linear_predictors", "mundlak_terms"]
 
 PARTS = ("participation", "employment")
 
 #: Population-level parameters checked for convergence.
-HYPERPARAMETERS = ("intercept", "amu_logit_effect", "attachment_effect", "municipality_sd",
-                   "municipality_corr", "amu_effect_sd")
+HYPERPARAMETERS = ("intercept", "amu_effect_mean", "amu_effect_group_sd", "amu_logit_effect",
+                   "attachment_effect", "municipality_sd", "municipality_corr", "amu_effect_sd")
 
 
 def _zero_sum_scale(k: int) -> float:
@@ -55,8 +55,9 @@ def build_joint_model(
     priors : Priors, optional
         Prior scales; defaults to :class:`Priors()`.
     mundlak : bool, default False
-        Add municipal means of AMU and of the controls to the employment
-        part (Mundlak terms), so the AMU effect is identified from
+        Add municipal means of AMU in each attachment group and of the
+        controls, standardised, to the employment part (Mundlak terms; see
+        :func:`mundlak_terms`), so the AMU effect is identified from
         within-municipality variation, as in the fixed-effects regression.
     joint : bool, default True
         Model participation too. ``False`` fits the employment part alone
@@ -89,12 +90,18 @@ def build_joint_model(
             + \\textstyle\\sum_f b_{Df, f(i)} + u_{Dm} \\\\
         \\operatorname{logit} P(Y_i = 1 \\mid A_i) &= \\alpha_Y + x_i'\\beta_Y
             + \\textstyle\\sum_f b_{Yf, f(i)} + \\mu_g + A_i(\\tau_g + v_m) + u_{Ym}
-            \\;[+\\, \\bar A_m\\lambda_0 + \\bar x_m'\\lambda] \\\\
+            \\;[+\\, \\tilde A_m'\\lambda_A + \\tilde x_m'\\lambda_x] \\\\
+        \\tau_g &= \\bar\\tau + \\sigma_\\tau z_g, \\quad z_g \\sim N(0, 1) \\\\
         (u_{Dm}, u_{Ym})' &= \\operatorname{diag}(\\sigma_D, \\sigma_Y) L z_m,
             \\quad LL' = \\Omega \\sim \\mathrm{LKJ}(\\eta) \\\\
         v_m &= \\sigma_v w_m
 
-    with :math:`\\mu_{none} = 0`. Factor effects :math:`b_f` sum to zero
+    with :math:`\\mu_{none} = 0` and, with Mundlak terms, :math:`\\tilde A_m` the
+    standardised municipal means of :math:`A_i 1[g_i = g]` for each group and
+    :math:`\\tilde x_m` those of the controls. The attachment groups' AMU
+    effects are pooled towards a common effect :math:`\\bar\\tau`
+    (``amu_effect_mean``) with SD :math:`\\sigma_\\tau`
+    (``amu_effect_group_sd``). Factor effects :math:`b_f` sum to zero
     over levels (``ZeroSumNormal``), so no reference level is needed. The
     municipality effects are non-centred and their standard-normal
     innovations :math:`z, w` sum to zero over municipalities (rescaled to
@@ -150,7 +157,12 @@ def build_joint_model(
         v = pm.Deterministic("amu_effect_municipality", sigma_v * w * _zero_sum_scale(k),
                              dims="municipality")
         mu = pm.Normal("attachment_effect", 0.0, priors.attachment_sd, dims="attachment_contrast")
-        tau = pm.Normal("amu_logit_effect", 0.0, priors.effect_sd, dims="attachment")
+        # Group effects pooled towards a common effect (non-centred): a group with few
+        # participants borrows strength instead of shrinking to zero on its own prior.
+        tau_bar = pm.Normal("amu_effect_mean", 0.0, priors.effect_sd)
+        sigma_tau = pm.HalfNormal("amu_effect_group_sd", priors.effect_group_sd)
+        z_tau = pm.Normal("amu_effect_group_z", 0.0, 1.0, dims="attachment")
+        tau = pm.Deterministic("amu_logit_effect", tau_bar + sigma_tau * z_tau, dims="attachment")
 
         eta_d = None
         if joint:
@@ -162,9 +174,10 @@ def build_joint_model(
         eta_y = (alpha[y] + _controls("employment", design, priors) + mu_full[g_idx]
                  + u[y][m_idx] + treated * (tau[g_idx] + v[m_idx]))
         if mundlak:
-            model.add_coord("mundlak_term", _mundlak_names(design))
+            names, matrix = mundlak_terms(design)
+            model.add_coord("mundlak_term", names)
             lam = pm.Normal("mundlak_coef", 0.0, priors.mundlak_sd, dims="mundlak_term")
-            eta_y = eta_y + pt.dot(_mundlak_matrix(design), lam)[m_idx]
+            eta_y = eta_y + pt.dot(matrix, lam)[m_idx]
         if confounder is None:
             pm.Bernoulli("employed_observed", logit_p=eta_y, observed=design.outcome)
         else:
@@ -177,13 +190,52 @@ def build_joint_model(
     return model
 
 
-def _mundlak_names(design: Design) -> list[str]:
-    return ["mean amu"] + [f"mean {c}" for c in design.controls]
+def mundlak_terms(design: Design) -> tuple[list[str], np.ndarray]:
+    """The municipal means of the Mundlak device, standardised.
 
+    The treatment enters the employment part as AMU x attachment group, so
+    the fixed-effects analogue needs each municipality's mean of
+    :math:`A_i 1[g_i = g]` for every group :math:`g`, besides the means of
+    the controls (Mundlak 1978; Wooldridge 2010, sec. 10.7.3). Each column is
+    standardised over municipalities (mean 0, SD 1) so that one prior scale
+    (:attr:`Priors.mundlak_sd`) fits all of them; columns that do not vary
+    (a group with no participants anywhere) are left out.
 
-def _mundlak_matrix(design: Design) -> np.ndarray:
-    centred_rate = design.municipal_treatment_mean - design.treatment.mean()
-    return np.column_stack([centred_rate, design.municipal_control_means])
+    Parameters
+    ----------
+    design : Design
+
+    Returns
+    -------
+    names : list of str
+        ``mean amu[attachment=g]`` for each group, then ``mean <control>``.
+    matrix : numpy.ndarray
+        ``(municipalities, terms)``.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal.models import build_design
+    >>> from amu_causal.models.joint import mundlak_terms
+    >>> names, matrix = mundlak_terms(build_design(ac.simulate_register(n=2_000, seed=1)[0]))
+    >>> names[:2], matrix.shape[1] == len(names)
+    (['mean amu[attachment=none]', 'mean amu[attachment=low]'], True)
+    """
+    m, k = design.municipality_index, len(design.municipalities)
+    counts = np.maximum(np.bincount(m, minlength=k), 1)
+    columns, names = [], []
+    for j, group in enumerate(ATTACHMENT_GROUPS):
+        weights = design.treatment * (design.attachment_index == j)
+        columns.append(np.bincount(m, weights=weights, minlength=k) / counts)
+        names.append(f"mean amu[attachment={group}]")
+    for j, control in enumerate(design.controls):
+        columns.append(design.municipal_control_means[:, j])
+        names.append(f"mean {control}")
+    matrix = np.column_stack(columns)
+    sd = matrix.std(axis=0)
+    keep = sd > 1e-12
+    matrix = (matrix[:, keep] - matrix[:, keep].mean(axis=0)) / sd[keep]
+    return [name for name, k in zip(names, keep, strict=True) if k], matrix
 
 
 def linear_predictors(posterior: dict[str, np.ndarray], design: Design,
@@ -230,7 +282,7 @@ def linear_predictors(posterior: dict[str, np.ndarray], design: Design,
     mu_full = np.concatenate([np.zeros((mu.shape[0], 1)), mu], axis=1)
     base = base + mu_full[:, g_idx]
     if "mundlak_coef" in posterior:
-        base = base + (posterior["mundlak_coef"] @ _mundlak_matrix(design).T)[:, m_idx]
+        base = base + (posterior["mundlak_coef"] @ mundlak_terms(design)[1].T)[:, m_idx]
     shift = posterior["amu_logit_effect"][:, g_idx] + posterior["amu_effect_municipality"][
         :, m_idx]
     return base, shift

@@ -41,9 +41,18 @@ class Priors:
         and high attachment groups against none (large differences are
         expected, so wider).
     effect_sd : float, default 1.0
-        Prior SD of the AMU effect on the employment log-odds in each
-        attachment group: an odds ratio between 0.14 and 7.4 with 95 %
-        probability, centred on no effect.
+        Prior SD of the common AMU effect on the employment log-odds (the
+        centre the attachment groups' effects are pooled towards): an odds
+        ratio between 0.14 and 7.4 with 95 % probability, centred on no
+        effect.
+    effect_group_sd : float, default 0.5
+        Scale of the half-normal prior on the SD of the attachment groups'
+        AMU effects around the common effect. Each group's effect is
+        :math:`\\tau_g = \\bar\\tau + \\sigma_\\tau z_g`: a group with few
+        participants borrows from the others instead of being pulled to zero
+        by a zero-centred prior of its own (which biased the ATE towards zero
+        when one group had a handful of participants). 0.5 lets groups differ
+        by an odds ratio of about 2.7 (one SD) but favours smaller differences.
     municipality_sd : float, default 1.0
         Scale of the half-normal prior on the SDs of the municipality
         intercepts (participation and employment).
@@ -54,7 +63,9 @@ class Priors:
         LKJ shape of the correlation of the two municipality intercepts;
         2 mildly favours small correlations.
     mundlak_sd : float, default 1.0
-        Prior SD of the Mundlak coefficients (municipal means).
+        Prior SD of the Mundlak coefficients. The municipal means they
+        multiply are standardised (SD 1 over municipalities), so this is the
+        log-odds change per SD of a municipal mean.
 
     Examples
     --------
@@ -69,6 +80,7 @@ class Priors:
     control_sd: float = 0.5
     attachment_sd: float = 1.5
     effect_sd: float = 1.0
+    effect_group_sd: float = 0.5
     municipality_sd: float = 1.0
     effect_municipality_sd: float = 0.5
     lkj_eta: float = 2.0

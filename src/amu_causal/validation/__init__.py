@@ -14,7 +14,7 @@
 """
 
 from .execution import default_executor, replication_seed, run_tasks, single_threaded
-from .metrics import METRICS, performance, performance_table
+from .metrics import METRICS, paired_comparison, performance, performance_table
 from .monte_carlo import MonteCarloResult, MonteCarloStudy, run_monte_carlo
 from .plots import plot_monte_carlo, plot_sbc_ecdf
 from .sbc import SBCResult, SBCStudy, rank_statistic, run_sbc, uniformity_test
@@ -34,6 +34,7 @@ __all__ = [
     "UnknownScenarioError",
     "default_executor",
     "get_scenario",
+    "paired_comparison",
     "performance",
     "performance_table",
     "plot_monte_carlo",

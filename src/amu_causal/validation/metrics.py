@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["METRICS", "performance", "performance_table"]
+__all__ = ["METRICS", "paired_comparison", "performance", "performance_table"]
 
 #: Measures in :func:`performance`, each with a ``<name>_mcse`` column.
 METRICS = ("bias", "emp_se", "rmse", "coverage", "width", "model_se")
 
 
-def performance(estimate, truth, ci_lower, ci_upper, std_error=None) -> dict[str, float]:
+def performance(estimate, truth, ci_lower, ci_upper, std_error=None, *,
+                level: float = 0.95) -> dict[str, float]:
     """Bias, empirical SE, RMSE, coverage, interval width and model SE, with MCSEs.
 
     Parameters
@@ -30,6 +31,8 @@ def performance(estimate, truth, ci_lower, ci_upper, std_error=None) -> dict[str
     std_error : array-like, optional
         Reported standard error per replication (posterior SD for Bayesian
         fits).
+    level : float, default 0.95
+        Nominal level of the intervals; the coverage MCSE is computed at it.
 
     Returns
     -------
@@ -51,7 +54,11 @@ def performance(estimate, truth, ci_lower, ci_upper, std_error=None) -> dict[str
       :math:`\\mathrm{MCSE(MSE)} = \\sqrt{\\sum_i (e_i^2 - \\mathrm{MSE})^2 /
       (n_{sim}(n_{sim}-1))}`;
     - coverage :math:`\\hat p`, the share of intervals :math:`[l_i, u_i]`
-      that contain :math:`\\theta_i`, MCSE :math:`\\sqrt{\\hat p(1-\\hat p) /
+      that contain :math:`\\theta_i`, MCSE :math:`\\sqrt{p_0(1-p_0) / n_{sim}}`
+      at the nominal level :math:`p_0` (the spread of :math:`\\hat p` if the
+      intervals are calibrated, which is what the check asks; at the
+      observed :math:`\\hat p` an interval that always covers would have MCSE
+      0); ``coverage_mcse_observed`` is :math:`\\sqrt{\\hat p(1-\\hat p) /
       n_{sim}}`;
     - mean interval width :math:`\\bar w`, :math:`w_i = u_i - l_i`, MCSE
       :math:`s_w / \\sqrt{n_{sim}}`;
@@ -76,8 +83,8 @@ def performance(estimate, truth, ci_lower, ci_upper, std_error=None) -> dict[str
     --------
     >>> from amu_causal.validation import performance
     >>> m = performance([1.0, 3.0], 1.0, [0.0, 2.5], [2.0, 3.5])
-    >>> m["bias"], m["coverage"], m["width"]
-    (1.0, 0.5, 1.5)
+    >>> m["bias"], m["coverage"], m["width"], round(m["coverage_mcse"], 4)
+    (1.0, 0.5, 1.5, 0.1541)
     """
     estimate = np.asarray(estimate, dtype=float)
     n_total = estimate.size
@@ -109,12 +116,14 @@ def performance(estimate, truth, ci_lower, ci_upper, std_error=None) -> dict[str
         covered = (lower[intervals] <= truth[intervals]) & (truth[intervals] <= upper[intervals])
         p, m = float(covered.mean()), int(intervals.sum())
         out["coverage"] = p
-        out["coverage_mcse"] = float(np.sqrt(p * (1 - p) / m))
+        out["coverage_mcse"] = float(np.sqrt(level * (1 - level) / m))
+        out["coverage_mcse_observed"] = float(np.sqrt(p * (1 - p) / m))
         width = upper[intervals] - lower[intervals]
         out["width"] = float(width.mean())
         out["width_mcse"] = float(width.std(ddof=1) / np.sqrt(m)) if m > 1 else nan
     else:
-        out.update(coverage=nan, coverage_mcse=nan, width=nan, width_mcse=nan)
+        out.update(coverage=nan, coverage_mcse=nan, coverage_mcse_observed=nan, width=nan,
+                   width_mcse=nan)
     variance = se[np.isfinite(se)] ** 2
     if variance.size:
         model_se = float(np.sqrt(variance.mean()))
@@ -167,8 +176,81 @@ def performance_table(results: pd.DataFrame, *, by=("estimator", "estimand"),
     rows = []
     for keys, group in results.groupby(by, sort=True, observed=True):
         keys = keys if isinstance(keys, tuple) else (keys,)
+        levels = group["level"].dropna().unique() if "level" in group else np.array([])
+        if len(levels) > 1:
+            raise ValueError(f"intervals of more than one level in one group {keys}: "
+                             f"{sorted(levels)}")
         metrics = performance(group["estimate"], group[truth], group["ci_lower"],
-                              group["ci_upper"],
-                              group.get("std_error"))
+                              group["ci_upper"], group.get("std_error"),
+                              level=float(levels[0]) if len(levels) else 0.95)
         rows.append(dict(zip(by, keys, strict=True)) | metrics)
     return pd.DataFrame(rows)
+
+
+def paired_comparison(results: pd.DataFrame, estimand: str = "ATE", *,
+                      truth: str = "truth") -> pd.DataFrame:
+    """Differences between estimators on the same registers, with paired MCSEs.
+
+    The estimators of a Monte Carlo study are fitted to the same simulated
+    registers, so their errors are correlated; the MCSE of a difference
+    is then the SD of the per-replication differences over
+    :math:`\\sqrt{n_{sim}}`, usually much smaller than the two separate
+    MCSEs combined.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Stored rows: ``replication``, ``estimator``, ``estimand``,
+        ``estimate``, ``ci_lower``, ``ci_upper`` and the truth.
+    estimand : str, default "ATE"
+    truth : str, default "truth"
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair of estimators (``estimator_a``, ``estimator_b``)
+        with ``replications`` (where both succeeded),
+        ``bias_difference`` (a minus b) and ``abs_error_difference`` (mean of
+        :math:`|e_a| - |e_b|`), ``coverage_difference`` (share covered by a
+        minus by b), each with ``<name>_mcse``, and ``discordant`` (how many
+        registers one interval covers and the other does not).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.validation import paired_comparison
+    >>> rows = pd.DataFrame({"replication": [0, 0, 1, 1], "estimator": ["a", "b"] * 2,
+    ...                      "estimand": "ATE", "estimate": [1.0, 2.0, 3.0, 4.0],
+    ...                      "ci_lower": 0.0, "ci_upper": [5.0, 1.0, 5.0, 5.0],
+    ...                      "truth": 2.0})
+    >>> paired_comparison(rows)[["bias_difference", "coverage_difference", "discordant"]]
+       bias_difference  coverage_difference  discordant
+    0             -1.0                  0.5           1
+    """
+    rows = results[results["estimand"] == estimand]
+    if rows.empty:
+        raise KeyError(f"no rows for estimand {estimand!r}")
+    wide = rows.pivot_table(index="replication", columns="estimator",
+                            values=["estimate", "ci_lower", "ci_upper", truth],
+                            aggfunc="first")
+    names = sorted(rows["estimator"].unique())
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            cols = [(c, e) for c in ("estimate", "ci_lower", "ci_upper", truth) for e in (a, b)]
+            both = wide[cols].dropna()
+            r = len(both)
+            err = {e: both[("estimate", e)] - both[(truth, e)] for e in (a, b)}
+            cov = {e: ((both[("ci_lower", e)] <= both[(truth, e)])
+                       & (both[(truth, e)] <= both[("ci_upper", e)])).astype(float)
+                   for e in (a, b)}
+            diffs = {"bias_difference": err[a] - err[b],
+                     "abs_error_difference": err[a].abs() - err[b].abs(),
+                     "coverage_difference": cov[a] - cov[b]}
+            row = {"estimand": estimand, "estimator_a": a, "estimator_b": b, "replications": r}
+            for name, d in diffs.items():
+                row[name] = float(d.mean()) if r else np.nan
+                row[f"{name}_mcse"] = float(d.std(ddof=1) / np.sqrt(r)) if r > 1 else np.nan
+            row["discordant"] = int((cov[a] != cov[b]).sum())
+            out.append(row)
+    return pd.DataFrame(out)

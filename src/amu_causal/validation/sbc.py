@@ -113,9 +113,12 @@ class SBCStudy:
     n_fits : int, default 200
         Prior draws, each simulated and fitted once.
     thin_to : int, default 99
-        Posterior draws kept per fit, evenly spaced over the chains, so
-        that they are roughly independent (Talts et al.); ranks then lie in
-        ``0 .. thin_to``.
+        Posterior draws kept per fit, evenly spaced over the chains; ranks
+        then lie in ``0 .. thin_to``. The kept draws are roughly independent
+        only if each quantity's effective sample size (the smaller of bulk
+        and tail ESS) is at least ``thin_to`` (Talts et al. 2018, sec. 4.1):
+        every fit records it (``ess_sufficient``) and :meth:`SBCResult.tests`
+        warns when a fit falls short. Choose draws so that it does not.
     bins : int, default 20
         Bins of the chi-square test; ``thin_to + 1`` must be a multiple.
     root_seed : int, default 1
@@ -245,6 +248,32 @@ def _log_likelihood(params: dict, design: Design, treatment, outcome) -> np.ndar
             + np.sum(np.where(y == 1, log_expit(eta_y), log_expit(-eta_y)), axis=1))
 
 
+def effective_sizes(values) -> tuple[float, float]:
+    """Bulk and tail ESS of one scalar quantity's ``(chain, draw)`` draws (ArviZ).
+
+    Parameters
+    ----------
+    values : array-like
+        Shape ``(chains, draws)``.
+
+    Returns
+    -------
+    ess_bulk, ess_tail : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from amu_causal.validation.sbc import effective_sizes
+    >>> bulk, tail = effective_sizes(np.random.default_rng(0).normal(size=(2, 500)))
+    >>> bulk > 500
+    True
+    """
+    import arviz as az
+
+    values = np.asarray(values, dtype=float)
+    return (float(az.ess(values, method="bulk")), float(az.ess(values, method="tail")))
+
+
 def _scalar_names(params: dict) -> list[tuple[str, str, tuple]]:
     """(label, variable, index) of every scalar hyperparameter."""
     out = []
@@ -293,7 +322,8 @@ def run_fit(task: _Task) -> pd.DataFrame:
             return pd.DataFrame([common | {"quantity": "", "error": "".join(
                 traceback.format_exception_only(err)).strip()}])
         post = result.idata.posterior
-        total = post.sizes["chain"] * post.sizes["draw"]
+        n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+        total = n_chain * n_draw
         keep = np.linspace(0, total - 1, study.thin_to).round().astype(int)
 
         def thinned(values):
@@ -301,6 +331,8 @@ def run_fit(task: _Task) -> pd.DataFrame:
             return values.reshape(total, *values.shape[2:])[keep]
 
         draws = {name: thinned(post[name].values) for name in post.data_vars}
+        full = {name: post[name].values.reshape(total, *post[name].shape[2:])
+                for name in post.data_vars}
         quantities = [(label, np.asarray(prior[var])[idx], draws[var][(slice(None), *idx)])
                       for label, var, idx in _scalar_names(prior)]
         quantities.append(("ATE", prior_ate, thinned(result.idata.estimands["ATE"].values)))
@@ -308,15 +340,26 @@ def run_fit(task: _Task) -> pd.DataFrame:
                            _log_likelihood(draws, data, treatment, outcome)))
         diag = result.diagnostics()
         own = diag.set_index("parameter")
+        # the log-likelihood's own ESS needs every draw, not the thinned ones
+        loglik_all = _log_likelihood(full, data, treatment, outcome).reshape(n_chain, n_draw)
+        ess_loglik = effective_sizes(loglik_all)
         rows = []
         for label, truth, posterior in quantities:
+            if label == "log_likelihood":
+                ess_bulk, ess_tail = ess_loglik
+            else:
+                ess_bulk = float(own["ess_bulk"].get(label, np.nan))
+                ess_tail = float(own["ess_tail"].get(label, np.nan))
             rows.append(common | {
                 "quantity": label, "prior_value": float(truth),
                 "rank": rank_statistic(truth, posterior),
                 "posterior_mean": float(np.mean(posterior)),
                 "posterior_sd": float(np.std(posterior, ddof=1)),
                 "r_hat": float(own["r_hat"].get(label, np.nan)),
-                "ess_bulk": float(own["ess_bulk"].get(label, np.nan)),
+                "ess_bulk": ess_bulk, "ess_tail": ess_tail,
+                # Talts et al. (2018): ranks are uniform only if the kept draws are
+                # roughly independent, i.e. no more are kept than the ESS
+                "ess_sufficient": bool(min(ess_bulk, ess_tail) >= study.thin_to),
                 "max_r_hat": float(diag["r_hat"].max()),
                 "min_ess_bulk": float(diag["ess_bulk"].min()),
                 "divergences": int(result.sampler.get("divergences", 0)),
@@ -447,8 +490,18 @@ class SBCResult:
         pandas.DataFrame
             ``quantity``, ``fits``, ``bins``, ``chi2``, ``p_value``,
             ``p_bonferroni`` (multiplied by the number of quantities, capped
-            at 1), ``mean_rank`` (``thin_to / 2`` if uniform) and
-            ``share_converged`` (fits without a convergence warning).
+            at 1), ``mean_rank`` (``thin_to / 2`` if uniform),
+            ``share_converged`` (fits without a convergence warning),
+            ``min_ess`` (the smallest bulk or tail ESS of the quantity over
+            fits) and ``share_ess_sufficient`` (fits whose ESS of the
+            quantity is at least the ``thin_to`` draws kept).
+
+        Warns
+        -----
+        UserWarning
+            If any fit kept more draws of a quantity than its ESS: its ranks
+            are then not independent draws and the histogram is distorted
+            (Talts et al. 2018); run longer chains or lower ``thin_to``.
         """
         bins = bins or self.study.bins
         ok = self.ranks[self.ranks["error"] == ""]
@@ -457,11 +510,21 @@ class SBCResult:
         for name in names:
             r = ok.loc[ok["quantity"] == name]
             statistic, p = uniformity_test(r["rank"], self.study.thin_to + 1, bins)
+            ess = r[["ess_bulk", "ess_tail"]].min(axis=1)
             rows.append({"quantity": name, "fits": len(r), "bins": bins, "chi2": statistic,
                          "p_value": p, "p_bonferroni": min(1.0, p * len(names)),
                          "mean_rank": float(r["rank"].mean()),
-                         "share_converged": float(r["converged"].mean())})
-        return pd.DataFrame(rows)
+                         "share_converged": float(r["converged"].mean()),
+                         "min_ess": float(ess.min()),
+                         "share_ess_sufficient": float((ess >= self.study.thin_to).mean())})
+        table = pd.DataFrame(rows)
+        short = table.loc[table["share_ess_sufficient"] < 1, "quantity"].tolist()
+        if short:
+            warnings.warn(f"some fits kept more than their ESS ({self.study.thin_to} draws) "
+                          f"of {short}: their ranks are autocorrelated and the uniformity "
+                          "test is not valid for them; run longer chains or lower thin_to",
+                          stacklevel=2)
+        return table
 
     def plot_ecdf(self, quantities=None, axes=None, ci_prob: float = 0.95, random_seed=0):
         """ECDF-difference plots with simultaneous bands; see :func:`plot_sbc_ecdf`.

@@ -408,6 +408,11 @@ class HierarchicalModel:
             "rank_by_municipality": shape(rank_draws(e.ate_by_municipality), "municipality"),
             "employment_untreated": shape(e.mean_untreated),
             "employment_treated": shape(e.mean_treated),
+            # E[Y(0)] in each estimand's own population: the baseline risk of its E-value
+            "untreated_ATT": shape(e.untreated_att),
+            "untreated_ATC": shape(e.untreated_atc),
+            "untreated_ATE_by_attachment": shape(e.untreated_by_group, "attachment"),
+            "untreated_ATT_by_attachment": shape(e.untreated_att_by_group, "attachment"),
             "effect_sum_untreated": shape(np.concatenate([c[0] for c in cell_sums]),
                                           "municipality", "attachment"),
             "effect_sum_treated": shape(np.concatenate([c[1] for c in cell_sums]),
@@ -441,6 +446,22 @@ class HierarchicalModel:
         ]
         return pd.concat(frames, ignore_index=True)
 
+    def _untreated_table(self, draws: xr.Dataset) -> pd.DataFrame:
+        """Posterior of E[Y(0)], the employment rate without AMU, in each estimand's
+        population (everyone, the participants, the non-participants, each group)."""
+        groups = list(ATTACHMENT_GROUPS)
+        frames = [
+            self._summary(draws["employment_untreated"], ["ATE"]),
+            self._summary(draws["untreated_ATT"], ["ATT"]),
+            self._summary(draws["untreated_ATC"], ["ATC"]),
+            self._summary(draws["untreated_ATE_by_attachment"],
+                          [f"ATE[attachment={g}]" for g in groups]),
+            self._summary(draws["untreated_ATT_by_attachment"],
+                          [f"ATT[attachment={g}]" for g in groups]),
+        ]
+        return pd.concat(frames, ignore_index=True).drop(columns=["p_positive"],
+                                                          errors="ignore")
+
     def _tables(self, idata, draws: xr.Dataset, design: Design) -> dict[str, pd.DataFrame]:
         codes = list(design.municipalities)
         names = municipalities().set_index("code").loc[codes, "name"].to_numpy()
@@ -463,7 +484,8 @@ class HierarchicalModel:
                 "rank_upper": np.quantile(ranks, 1 - tail, axis=0),
             }
         )
-        tables = {"municipality_effects": municipal}
+        tables = {"municipality_effects": municipal,
+                  "untreated_mean": self._untreated_table(draws)}
         if "participation_by_municipality" in draws:
             p = self._summary(draws["participation_by_municipality"], codes)
             tables["participation"] = pd.DataFrame(

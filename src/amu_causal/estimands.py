@@ -38,6 +38,11 @@ class EffectDraws:
     mean_untreated, mean_treated : numpy.ndarray
         Mean potential-outcome probabilities without and with treatment,
         everyone, shape ``(n_draws,)``.
+    untreated_att, untreated_atc : numpy.ndarray
+        Mean probability without treatment among the treated and among the
+        untreated, ``(n_draws,)``: the baseline risks of the ATT and ATC.
+    untreated_by_group, untreated_att_by_group : numpy.ndarray
+        The same by group, everyone and the treated, ``(n_draws, n_groups)``.
     """
 
     ate: np.ndarray
@@ -49,6 +54,10 @@ class EffectDraws:
     ate_by_municipality: np.ndarray
     mean_untreated: np.ndarray
     mean_treated: np.ndarray
+    untreated_att: np.ndarray | None = None
+    untreated_atc: np.ndarray | None = None
+    untreated_by_group: np.ndarray | None = None
+    untreated_att_by_group: np.ndarray | None = None
 
 
 def _onehot(index: np.ndarray, k: int) -> np.ndarray:
@@ -161,6 +170,8 @@ def effect_draws_from_probabilities(
         ate_g = diff @ groups / group_n
         att_g = diff[:, treated] @ groups[treated] / group_treated
         ate_m = diff @ munis / munis.sum(axis=0)
+        y0_g = p0 @ groups / group_n
+        y0_att_g = p0[:, treated] @ groups[treated] / group_treated
     n1 = treated.sum()
     nan = np.full(diff.shape[0], np.nan)
     return EffectDraws(
@@ -173,6 +184,10 @@ def effect_draws_from_probabilities(
         ate_by_municipality=ate_m,
         mean_untreated=p0.mean(axis=1),
         mean_treated=p1.mean(axis=1),
+        untreated_att=p0[:, treated].mean(axis=1) if n1 else nan,
+        untreated_atc=p0[:, ~treated].mean(axis=1) if n1 < n else nan,
+        untreated_by_group=y0_g,
+        untreated_att_by_group=y0_att_g,
     )
 
 

@@ -60,6 +60,7 @@ def test_dml_contour_grid_is_computed_once_and_survives_pickling(dml_sens, monke
         raise AssertionError("the grid was recomputed")
 
     monkeypatch.setattr(type(copy), "analysis", no_more_calls)
+    monkeypatch.setattr(type(copy), "_bounds", no_more_calls)
     again = copy.contour_grid(size=4)
     assert again.iloc[0, 0] == pytest.approx(dml_sens.estimate)
     assert copy.contour_grid(size=4).equals(again)
@@ -119,3 +120,42 @@ def test_explicit_scenario_translates_only_the_frameworks_it_names(monkeypatch):
     text = result.conclusion()
     assert "not computed" in text
     assert "All frameworks agree" not in text
+
+
+@pytest.mark.slow
+def test_dml_confidence_bounds_are_clustered_by_municipality(register, dml_sens):
+    from dataclasses import replace
+
+    assert dml_sens.clusters is not None  # clustered by default
+    row = dml_sens.analysis(0.05, 0.05).iloc[0]
+    assert bool(row["clustered"])
+    # one person per cluster reproduces DoubleML's own person-level bounds
+    singletons = replace(dml_sens, clusters=np.arange(len(dml_sens.clusters)))
+    person = singletons.analysis(0.05, 0.05).iloc[0]
+    assert person["ci_lower"] == pytest.approx(person["ci_lower_person"], rel=2e-3)
+    assert person["ci_upper"] == pytest.approx(person["ci_upper_person"], rel=2e-3)
+    assert person["theta_lower"] == row["theta_lower"]  # the bounds do not change
+    assert row["ci_lower"] != pytest.approx(row["ci_lower_person"], rel=1e-3)
+
+
+def test_k_times_as_strong_scales_cf_d_on_the_scale_it_enters_the_bias():
+    import pandas as pd
+
+    from amu_causal.sensitivity.scenario import scale_dml_strengths
+
+    cf_y, cf_d = scale_dml_strengths(0.1, 0.5, 2.0)
+    assert cf_y == pytest.approx(0.2)
+    # the bias grows with cf_d / (1 - cf_d): doubled from 1 to 2, i.e. cf_d = 2/3,
+    # where scaling cf_d itself would give 1.0 (an unbounded bias, capped at 0.99)
+    assert cf_d == pytest.approx(2 / 3)
+    assert scale_dml_strengths(0.1, 0.3, 1.0) == pytest.approx((0.1, 0.3))
+    assert scale_dml_strengths(0.9, 0.9, 5.0)[1] < 1
+
+    class Sens:  # the attributes dml_parameters reads
+        rho = 1.0
+        benchmarks = pd.DataFrame({"benchmark": ["sex"], "cf_y": [0.02], "cf_d": [0.1],
+                                   "rho": [0.3], "delta_theta": [0.0]})
+
+    cf_y, cf_d, rho = ConfounderScenario.like("sex", multiple=3).dml_parameters(Sens())
+    assert (cf_y, rho) == pytest.approx((0.06, 1.0))  # DoubleML's default rho, not 0.3
+    assert cf_d / (1 - cf_d) == pytest.approx(3 * 0.1 / 0.9)

@@ -127,3 +127,43 @@ def test_grid_refuses_other_samplers():
     df, _ = ac.simulate_register(n=300, seed=1)
     with pytest.raises(ValueError, match="nutpie"):
         latent_confounder_grid(df, model=ac.HierarchicalModel(sampler="pymc"))
+
+
+def _fake_posterior(design, coefficient: float):
+    """A one-draw posterior with months employed the only nonzero employment term."""
+    import xarray as xr
+
+    j = design.numeric_names.index("months_employed")
+    coef = np.zeros(len(design.numeric_names))
+    coef[j] = coefficient
+    data = {"intercept": (("chain", "draw", "part"), np.zeros((1, 1, 2))),
+            "employment_numeric_coef": (("chain", "draw", "numeric"), coef[None, None]),
+            "participation_numeric_coef": (("chain", "draw", "numeric"), coef[None, None]),
+            "attachment_effect": (("chain", "draw", "contrast"), np.zeros((1, 1, 3)))}
+    for name, levels in design.factor_levels.items():
+        for part in ("employment", "participation"):
+            data[f"{part}_{name}_effect"] = (("chain", "draw", f"level_{name}"),
+                                             np.zeros((1, 1, len(levels))))
+    return xr.Dataset(data)
+
+
+def test_benchmark_strength_uses_the_part_not_explained_by_other_covariates():
+    """As Cinelli and Hazlett: months employed correlates with the other controls and
+    municipality, U does not, so only its residual variation is comparable."""
+    from amu_causal.models import build_design
+    from amu_causal.sensitivity import confounder_benchmarks
+
+    df, _ = ac.simulate_register(n=3_000, seed=4)
+    design = build_design(df)
+    table = confounder_benchmarks(_fake_posterior(design, 0.8), design, ("months_employed",))
+    x = design.numeric[:, design.numeric_names.index("months_employed")]
+    marginal = 0.8 * x.std()
+    # by hand: municipality fixed effects and the other controls partialled out
+    others = np.column_stack([design.X[:, j] for j, c in enumerate(design.controls)
+                              if c != "months_employed"]
+                             + [pd.get_dummies(design.municipality_index).to_numpy(float)])
+    coef, *_ = np.linalg.lstsq(others, x, rcond=None)
+    partial = 0.8 * (x - others @ coef).std()
+    got = table.set_index("benchmark").loc["months_employed"]
+    assert got["participation"] == pytest.approx(partial, rel=1e-6)
+    assert partial < 0.97 * marginal  # the old marginal SD overstated it

@@ -160,7 +160,8 @@ class OLSFixedEffects:
             n=len(data),
             settings={"vcov": self.vcov, "level": self.level, "controls": list(self.controls),
                       "formulas": list(self.formulas())},
-            tables={"coefficients": coefficients},
+            tables={"coefficients": coefficients,
+                    "untreated_mean": _untreated_means(data, table)},
         )
 
     def _row(self, estimand: str, fit, term: str) -> dict:
@@ -171,6 +172,31 @@ class OLSFixedEffects:
                 "std_error": se, "ci_lower": float(interval.iloc[0]),
                 "ci_upper": float(interval.iloc[1]), "level": self.level,
                 "p_positive": np.nan}
+
+
+def _untreated_means(data: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
+    """E[Y(0)] in each estimand's population, implied by the linear model.
+
+    The regressions contain the attachment groups (and the interacted one AMU
+    x group), so their residuals sum to zero over everyone, over each group and
+    over the treated of each group; the mean fitted outcome without AMU in a
+    population is then its mean outcome minus its treated share times the
+    effect. Used as each row's own baseline risk by
+    :func:`amu_causal.sensitivity.evalue_table`; its sampling error is not
+    given (the E-value holds it fixed).
+    """
+    y = data["employed_2y"].to_numpy(dtype=float)
+    a = data["amu"].to_numpy(dtype=float)
+    group = data["attachment"].astype(str).to_numpy()
+    effect = effects.set_index("estimand")["estimate"]
+    rows = [{"estimand": "ATE", "estimate": float(y.mean() - a.mean() * effect["ATE"])}]
+    for g in ATTACHMENT_GROUPS:
+        label = f"ATE[attachment={g}]"
+        if label in effect.index:
+            members = group == g
+            rows.append({"estimand": label, "estimate": float(
+                y[members].mean() - a[members].mean() * effect[label])})
+    return pd.DataFrame(rows).assign(std_error=np.nan)
 
 
 def _coef_names(fit) -> list[str]:

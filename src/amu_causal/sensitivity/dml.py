@@ -48,12 +48,30 @@ class DMLSensitivity:
     _fitted : doubleml.irm.DoubleMLIRM or doubleml.plm.DoubleMLPLR
         The fitted DoubleML object the bounds are computed from (internal).
 
+    clusters : numpy.ndarray, optional
+        Municipality of each person: the confidence bounds are then
+        clustered by municipality like :class:`amu_causal.DML`'s own
+        intervals. ``None`` gives DoubleML's person-level bounds.
+
     Notes
     -----
-    DoubleML computes the bounds' standard errors from person-level
-    scores, not clustered by municipality as :class:`amu_causal.DML`'s
-    own intervals are; the confidence bounds here are therefore somewhat
-    too narrow when municipalities share shocks.
+    The bounds themselves are DoubleML's. Their confidence bounds use
+    DoubleML's score elements (the scaled score and the score of the
+    maximal bias, ``psi - s * psi_max_bias`` for confounding strength
+    :math:`s = |\\rho|\\sqrt{\\mathrm{cf}_y\\mathrm{cf}_d/(1-\\mathrm{cf}_d)}`) and
+    DoubleML's one-sided normal quantile, but their variance is summed over
+    municipalities (CRV1, as :func:`amu_causal.baselines.dml.cluster_robust_se`).
+    DoubleML 0.11 clusters this variance only for its own cluster data,
+    whose sample splitting puts whole municipalities in one fold; that
+    would keep municipality out of the nuisance models (see
+    :class:`amu_causal.DML`), so the clustered variance is computed here.
+    ``ci_lower_person``/``ci_upper_person`` keep DoubleML's person-level
+    bounds for comparison.
+
+    ``rho`` defaults to 1, DoubleML's default and worst case (the
+    confounding terms perfectly aligned). The benchmarks' own ``rho``
+    (DoubleML's "degree of adversity" of the left-out covariates) is
+    reported beside them; pass it as ``rho`` to use it instead.
 
     Examples
     --------
@@ -72,9 +90,65 @@ class DMLSensitivity:
     level: float
     benchmarks: pd.DataFrame
     _fitted: object = field(repr=False, default=None)
+    clusters: np.ndarray | None = field(repr=False, default=None)
     # contour grids already computed, by (value, lim, size): each grid point is one
     # call of DoubleML's sensitivity_analysis (441 calls, about 7 s, for the default)
     _contours: dict = field(init=False, repr=False, default_factory=dict, compare=False)
+    _robustness: dict = field(init=False, repr=False, default_factory=dict, compare=False)
+
+    def _strength(self, cf_y: float, cf_d: float, rho: float) -> float:
+        return abs(rho) * float(np.sqrt(cf_y * cf_d / (1.0 - cf_d)))
+
+    def _se(self, psi: np.ndarray) -> np.ndarray:
+        """Standard errors of DoubleML's scaled scores ``(n, n_rep)``, clustered or not."""
+        n = psi.shape[0]
+        if self.clusters is None:
+            return np.sqrt(np.mean(psi**2, axis=0) / n)
+        codes, _ = pd.factorize(np.asarray(self.clusters))
+        g = int(codes.max()) + 1
+        sums = np.stack([np.bincount(codes, weights=psi[:, r], minlength=g)
+                         for r in range(psi.shape[1])], axis=1)
+        return np.sqrt(g / (g - 1) * np.sum(sums**2, axis=0)) / n
+
+    def _bounds(self, cf_y: float, cf_d: float, rho: float) -> dict:
+        """Bounds and confidence bounds, aggregated over repetitions as DoubleML does."""
+        from scipy.stats import norm
+
+        framework = self._fitted.framework
+        thetas = np.asarray(framework.all_thetas)[0]  # (n_rep,)
+        psi = np.asarray(framework.scaled_psi)[:, 0, :]  # (n, n_rep)
+        elements = framework.sensitivity_elements
+        max_bias = np.asarray(elements["max_bias"])[0, 0]
+        psi_bias = np.asarray(elements["psi_max_bias"])[:, 0, :]
+        s = self._strength(cf_y, cf_d, rho)
+        q = norm.ppf(self.level)  # one-sided, as DoubleML
+        lower, upper = thetas - s * max_bias, thetas + s * max_bias
+        return {"theta_lower": float(np.median(lower)), "theta_upper": float(np.median(upper)),
+                "ci_lower": float(np.median(lower - q * self._se(psi - s * psi_bias))),
+                "ci_upper": float(np.median(upper + q * self._se(psi + s * psi_bias)))}
+
+    def _robustness_values(self, rho: float) -> tuple[float, float]:
+        """RV and RVa: the common cf_y = cf_d bringing the bound (its confidence bound)
+        toward zero to zero, with this object's (clustered) confidence bounds."""
+        from scipy.optimize import brentq
+
+        if rho not in self._robustness:
+            out = []
+            for key in ("theta", "ci"):
+                side = "lower" if self.estimate >= 0 else "upper"
+
+                def toward_zero(c, key=key, side=side):
+                    value = self._bounds(c, c, rho)[f"{key}_{side}"]
+                    return value if side == "lower" else -value
+
+                if toward_zero(0.0) <= 0:
+                    out.append(0.0)
+                elif toward_zero(0.9999) > 0:
+                    out.append(1.0)
+                else:
+                    out.append(float(brentq(toward_zero, 0.0, 0.9999, xtol=1e-8)))
+            self._robustness[rho] = tuple(out)
+        return self._robustness[rho]
 
     def analysis(self, cf_y: float, cf_d: float, rho: float | None = None) -> pd.DataFrame:
         """Bounds and confidence bounds for one confounding scenario.
@@ -95,21 +169,29 @@ class DMLSensitivity:
         pandas.DataFrame
             One row: ``cf_y``, ``cf_d``, ``rho``, ``estimate``, the bounds
             ``theta_lower``/``theta_upper``, the confidence bounds
-            ``ci_lower``/``ci_upper`` and the robustness values ``rv``, ``rva``.
+            ``ci_lower``/``ci_upper`` (clustered by municipality when
+            :attr:`clusters` is set), DoubleML's person-level
+            ``ci_lower_person``/``ci_upper_person``, the robustness values
+            ``rv``, ``rva`` (``rva`` from the clustered confidence bound) and
+            ``clustered``.
         """
         rho = self.rho if rho is None else rho
         if not (0 <= cf_y < 1 and 0 <= cf_d < 1):
             raise ValueError(f"cf_y and cf_d must lie in [0, 1), got {cf_y}, {cf_d}")
+        if not -1 <= rho <= 1:
+            raise ValueError(f"rho must lie in [-1, 1], got {rho}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self._fitted.sensitivity_analysis(cf_y=cf_y, cf_d=cf_d, rho=rho, level=self.level)
+            self._fitted.sensitivity_analysis(cf_y=cf_y, cf_d=cf_d, rho=float(rho),
+                                              level=self.level)
         p = self._fitted.sensitivity_params
+        rv, rva = self._robustness_values(rho)
         return pd.DataFrame([{
             "cf_y": cf_y, "cf_d": cf_d, "rho": rho, "estimate": self.estimate,
-            "theta_lower": float(p["theta"]["lower"][0]),
-            "theta_upper": float(p["theta"]["upper"][0]),
-            "ci_lower": float(p["ci"]["lower"][0]), "ci_upper": float(p["ci"]["upper"][0]),
-            "rv": float(p["rv"][0]), "rva": float(p["rva"][0])}])
+            **self._bounds(cf_y, cf_d, rho),
+            "ci_lower_person": float(p["ci"]["lower"][0]),
+            "ci_upper_person": float(p["ci"]["upper"][0]),
+            "rv": rv, "rva": rva, "clustered": self.clusters is not None}])
 
     def robustness_values(self) -> dict:
         """DoubleML's robustness values RV and RVa (at ``rho``).
@@ -182,8 +264,8 @@ class DMLSensitivity:
         z = np.empty((size, size))
         for i, cf_y in enumerate(grid_y):
             for j, cf_d in enumerate(grid_d):
-                row = self.analysis(cf_y, cf_d).iloc[0]
-                z[i, j] = self.toward_zero(row)[0 if value == "theta" else 1]
+                z[i, j] = self.toward_zero(self._bounds(cf_y, cf_d, self.rho))[
+                    0 if value == "theta" else 1]
         return pd.DataFrame(z, index=pd.Index(grid_y, name="cf_y"),
                             columns=pd.Index(grid_d, name="cf_d"))
 
@@ -226,7 +308,7 @@ class DMLSensitivity:
 
 def dml_sensitivity(df: pd.DataFrame, *, dml=None,
                     benchmarks=("months_employed", "education", "sex"), rho: float = 1.0,
-                    level: float = 0.95) -> DMLSensitivity:
+                    level: float = 0.95, cluster: bool = True) -> DMLSensitivity:
     """Fit the DML baseline and its DoubleML sensitivity analysis with benchmarks.
 
     Parameters
@@ -239,8 +321,12 @@ def dml_sensitivity(df: pd.DataFrame, *, dml=None,
         Covariate groups (keys of :data:`DML_BENCHMARKS`); each costs one
         more cross-fitted model without that group.
     rho : float, default 1.0
-        Confounding correlation for the plot and the scenario.
+        Confounding correlation for the plot and the scenario (DoubleML's
+        default, the worst case).
     level : float, default 0.95
+    cluster : bool, default True
+        Cluster the confidence bounds by municipality (see
+        :class:`DMLSensitivity`); ``False`` keeps DoubleML's person-level ones.
 
     Returns
     -------
@@ -276,4 +362,5 @@ def dml_sensitivity(df: pd.DataFrame, *, dml=None,
     return DMLSensitivity(estimate=float(long.coef[0]), rho=rho, level=level,
                           benchmarks=pd.DataFrame(rows, columns=["benchmark", "cf_y", "cf_d",
                                                                  "rho", "delta_theta"]),
-                          _fitted=long)
+                          _fitted=long,
+                          clusters=frame["municipality"].to_numpy() if cluster else None)

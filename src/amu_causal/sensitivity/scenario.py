@@ -159,7 +159,18 @@ class ConfounderScenario:
         return float(r2dz[0]), float(r2yz[0])
 
     def dml_parameters(self, sens) -> tuple[float, float, float] | None:
-        """DoubleML (cf_y, cf_d, rho); a multiple scales cf_y and cf_d (capped below 1).
+        """DoubleML (cf_y, cf_d, rho) of a confounder ``multiple`` times the benchmark.
+
+        ``cf_y`` is a share of the outcome regression's residual variance and
+        is multiplied like a partial :math:`R^2` (capped below 1). ``cf_d`` is
+        a share of the Riesz representer's variance,
+        :math:`\\mathrm{cf}_d = 1 - \\nu^2_{short}/\\nu^2_{long}`, and enters
+        the bias through :math:`\\mathrm{cf}_d / (1 - \\mathrm{cf}_d)`, the
+        representer's relative gain: "k times as strong" multiplies that gain,
+        :math:`\\mathrm{cf}_d' / (1 - \\mathrm{cf}_d') = k\\,\\mathrm{cf}_d /
+        (1 - \\mathrm{cf}_d)`, so the result stays below 1 without capping.
+        ``rho`` is the analysis' own (:attr:`DMLSensitivity.rho`, by default
+        DoubleML's worst case 1), not the benchmark's estimated one.
 
         Parameters
         ----------
@@ -176,9 +187,37 @@ class ConfounderScenario:
         row = _benchmark_row(sens.benchmarks, self.benchmark)
         if row is None:
             return None
-        cap = 0.99
-        return (min(cap, self.multiple * float(row["cf_y"])),
-                min(cap, self.multiple * float(row["cf_d"])), float(row["rho"]))
+        return (*scale_dml_strengths(float(row["cf_y"]), float(row["cf_d"]), self.multiple),
+                float(sens.rho))
+
+
+def scale_dml_strengths(cf_y: float, cf_d: float, multiple: float) -> tuple[float, float]:
+    """``multiple`` times a DoubleML benchmark's strengths.
+
+    Parameters
+    ----------
+    cf_y, cf_d : float
+        The benchmark's strengths, in [0, 1).
+    multiple : float
+        How many times as strong.
+
+    Returns
+    -------
+    cf_y, cf_d : float
+        ``cf_y`` multiplied (capped at 0.99); ``cf_d`` multiplied on the
+        scale it enters the bias, :math:`\\mathrm{cf}_d/(1-\\mathrm{cf}_d)`.
+
+    Examples
+    --------
+    >>> from amu_causal.sensitivity.scenario import scale_dml_strengths
+    >>> cf_y, cf_d = scale_dml_strengths(0.1, 0.5, 2.0)
+    >>> round(cf_y, 3), round(cf_d, 4)   # gain 1 doubled to 2: cf_d = 2/3
+    (0.2, 0.6667)
+    """
+    if not (0 <= cf_y < 1 and 0 <= cf_d < 1):
+        raise ValueError(f"cf_y and cf_d must lie in [0, 1), got {cf_y}, {cf_d}")
+    gain = multiple * cf_d / (1.0 - cf_d)
+    return min(0.99, multiple * cf_y), gain / (1.0 + gain)
 
 
 def _benchmark_row(table, name):

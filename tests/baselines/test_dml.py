@@ -126,3 +126,43 @@ def test_too_few_treated_for_folds():
     few = pd.concat([df[df["amu"] == 0], df[df["amu"] == 1].head(3)])
     with pytest.raises(ValueError, match="fewer than 5 treated"):
         ac.DML(random_seed=1).fit(few)
+
+
+def test_default_learners_size_themselves_by_the_people_each_fit_sees():
+    from amu_causal.baselines.dml import SizedBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5_000, 3))
+    y = (X[:, 0] + rng.normal(size=5_000) > 0).astype(int)
+    # about the participants of a training fold at n = 5,000: small leaves, no early
+    # stopping on a split of two dozen people
+    small = SizedBoostingClassifier(random_state=0).fit(X[:240], y[:240])
+    assert small.model_.min_samples_leaf == 5 and not small.model_.early_stopping
+    large = SizedBoostingClassifier(random_state=0).fit(X, y)
+    assert large.model_.min_samples_leaf == 40 and large.model_.early_stopping
+    # the small fit is not a constant (the fixed size of 40 with early stopping was)
+    assert np.ptp(small.predict_proba(X[:500])[:, 1]) > 0.5
+
+
+def test_att_reuses_the_ate_fits_nuisance_predictions_and_gives_doublemls_att(register):
+    df, _ = register
+    est = ac.DML(ml_g=_fast(), ml_m=_fast(), random_seed=3)
+    result = est.fit(df)
+    frame, features, smpls, seed = est.prepare(ac.validate_register(df))
+    separate = est.fit_doubleml(frame, features, smpls, seed, score="ATTE")
+    assert result.estimate("ATT") == pytest.approx(float(separate.coef[0]), rel=1e-10)
+
+
+def test_untreated_means_are_the_doubly_robust_counterfactual_means(register):
+    df, _ = register
+    result = ac.DML(ml_g=_fast(), ml_m=_fast(), random_seed=3).fit(df)
+    y0 = result.tables["untreated_mean"].set_index("estimand")
+    effects = result.effects().set_index("estimand")
+    # E[Y(1)] - E[Y(0)] = ATE, with E[Y(1)] within the range of outcome rates
+    assert {"ATE", "ATT", "ATE[attachment=none]"} <= set(y0.index)
+    assert 0 < y0.loc["ATE", "estimate"] < df["employed_2y"].mean() + 0.05
+    treated_rate = df.loc[df["amu"] == 1, "employed_2y"].mean()
+    # the ATT's counterfactual mean is the participants' rate minus the ATT
+    assert y0.loc["ATT", "estimate"] == pytest.approx(
+        treated_rate - effects.loc["ATT", "estimate"], abs=0.02)
+    assert (y0["std_error"] > 0).all()

@@ -49,9 +49,59 @@ def _result(rows):
 
 def test_table_uses_the_risk_ratio_when_present_and_asks_for_a_baseline_otherwise():
     with_rr = _result([["ATE", 0.05, 0.02, 0.08], ["RR", 1.4, 1.1, 1.8]])
-    assert evalue_table(with_rr)["estimand"].tolist() == ["RR"]
+    assert evalue_table(with_rr)["estimand"].tolist() == ["RR"]  # no draws, no baselines
     without = _result([["ATE", 0.05, 0.02, 0.08]])
     with pytest.raises(ValueError, match="baseline"):
         evalue_table(without)
     table = evalue_table(without, baseline=0.2)
     assert table["rr"].iloc[0] == pytest.approx(1.25)
+    assert "one baseline" in table["source"].iloc[0]
+
+
+def test_each_row_uses_the_baseline_of_its_own_population():
+    # EVA: about 9 % employed without AMU among those with no early employment, far more
+    # in the attached groups; one common baseline would misstate every group's risk ratio
+    result = _result([["ATE", 0.05, 0.02, 0.08], ["ATE[attachment=none]", 0.10, 0.05, 0.15],
+                      ["ATE[attachment=high]", 0.05, -0.02, 0.12]])
+    result.tables["untreated_mean"] = pd.DataFrame(
+        {"estimand": ["ATE", "ATE[attachment=none]", "ATE[attachment=high]"],
+         "estimate": [0.25, 0.09, 0.60], "std_error": np.nan})
+    table = evalue_table(result).set_index("estimand")
+    assert table.loc["ATE[attachment=none]", "rr"] == pytest.approx(0.19 / 0.09)
+    assert table.loc["ATE[attachment=high]", "rr"] == pytest.approx(0.65 / 0.60)
+    assert table.loc["ATE", "baseline"] == 0.25
+    assert table.loc["ATE[attachment=high]", "evalue_ci"] == 1.0  # interval holds 0
+
+
+def test_bayesian_e_values_carry_the_baseline_uncertainty_through_draws():
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    effect = rng.normal(0.05, 0.01, size=(2, 500))
+    y0 = rng.normal(0.20, 0.03, size=(2, 500))  # uncertain baseline
+    groups = ["none", "low", "medium", "high"]
+    by_group = np.stack([effect] * 4, axis=-1)
+    y0_group = np.stack([y0 * f for f in (0.5, 1.0, 1.5, 2.5)], axis=-1)
+    dims, gdims = ("chain", "draw"), ("chain", "draw", "attachment")
+    estimands = xr.Dataset(
+        {"ATE": (dims, effect), "ATT": (dims, effect), "employment_untreated": (dims, y0),
+         "untreated_ATT": (dims, y0), "ATE_by_attachment": (gdims, by_group),
+         "untreated_ATE_by_attachment": (gdims, y0_group)}, coords={"attachment": groups})
+
+    class Posterior:  # the attribute evalue_table reads
+        pass
+
+    idata = Posterior()
+    idata.estimands = estimands
+    result = _result([["ATE", 0.05, 0.03, 0.07], ["ATE[attachment=none]", 0.05, 0.03, 0.07]])
+    result.idata = idata
+    table = evalue_table(result).set_index("estimand")
+    rr = (y0 + effect) / y0
+    assert table.loc["ATE", "rr"] == pytest.approx(rr.mean())
+    assert table.loc["ATE", "rr_lower"] == pytest.approx(np.quantile(rr, 0.025))
+    # a fixed baseline would give a narrower interval of the risk ratio
+    fixed = (y0.mean() + effect) / y0.mean()
+    assert (table.loc["ATE", "rr_upper"] - table.loc["ATE", "rr_lower"]
+            > np.quantile(fixed, 0.975) - np.quantile(fixed, 0.025))
+    # the none group's lower baseline gives it a larger risk ratio
+    assert table.loc["ATE[attachment=none]", "rr"] > table.loc["ATE", "rr"]

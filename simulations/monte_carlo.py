@@ -31,11 +31,15 @@ from amu_causal.validation.execution import dask_executor
 ESTIMATORS = ("bayes", "ols", "dml")
 
 
-def estimators(names, draws: int, tune: int, chains: int):
-    """The estimator specifications by short name."""
+def estimators(names, draws: int | None = None, tune: int | None = None,
+               chains: int | None = None):
+    """The estimator specifications by short name: the package's defaults (what a user
+    gets from ``HierarchicalModel()``, ``OLSFixedEffects(vcov="HC1")`` and ``DML()``),
+    with the Bayesian sampler settings changed only where given."""
+    sampler = {k: v for k, v in (("draws", draws), ("tune", tune), ("chains", chains))
+               if v is not None}
     table = {
-        "bayes": ac.HierarchicalModel(draws=draws, tune=tune, chains=chains,
-                                      low_rank_mass_matrix=False, progressbar=False),
+        "bayes": ac.HierarchicalModel(progressbar=False, **sampler),
         "ols": ac.OLSFixedEffects(vcov="HC1"),
         "dml": ac.DML(model="irm"),
     }
@@ -48,9 +52,12 @@ def main(argv=None) -> None:
     parser.add_argument("--reps", type=int, default=200, help="replications")
     parser.add_argument("--n", type=int, default=1_000, help="register size")
     parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS), choices=ESTIMATORS)
-    parser.add_argument("--draws", type=int, default=500, help="Bayesian draws per chain")
-    parser.add_argument("--tune", type=int, default=500, help="Bayesian warm-up per chain")
-    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--draws", type=int, default=None,
+                        help="Bayesian draws per chain (default: the package's, 1000)")
+    parser.add_argument("--tune", type=int, default=None,
+                        help="Bayesian warm-up per chain (default: the package's, 1000)")
+    parser.add_argument("--chains", type=int, default=None,
+                        help="Bayesian chains (default: the package's, 2)")
     parser.add_argument("--seed", type=int, default=1, help="root seed")
     parser.add_argument("--workers", type=int, default=None,
                         help="local processes (default: all cores)")

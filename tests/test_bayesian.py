@@ -146,3 +146,23 @@ def test_same_seed_same_numbers():
         a = model.fit(df).effects()
         b = model.fit(df).effects()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_overlap_and_baseline_tables(fitted):
+    fitted = fitted[2]
+    overlap = fitted.table("overlap").set_index("group")
+    assert list(overlap.index) == ["all", "none", "low", "medium", "high"]
+    assert overlap.loc["all", "n"] == fitted.n
+    assert (overlap["p05"] <= overlap["p50"]).all() and (overlap["p50"] <= overlap["p95"]).all()
+    assert overlap[["share_near_0", "share_near_1"]].apply(lambda c: c.between(0, 1)).all().all()
+    # participants sit higher in the propensity distribution than everyone
+    assert overlap.loc["all", "p50_treated"] > overlap.loc["all", "p50"]
+    y0 = fitted.table("untreated_mean").set_index("estimand")
+    effects = fitted.effects().set_index("estimand")
+    rr = effects.loc["RR", "estimate"]
+    ate = effects.loc["ATE", "estimate"]
+    # RR = E[Y(1)] / E[Y(0)] with E[Y(1)] = E[Y(0)] + ATE (means of per-draw values)
+    assert (y0.loc["ATE", "estimate"] + ate) / y0.loc["ATE", "estimate"] == pytest.approx(
+        rr, rel=0.02)
+    assert y0.loc["ATE[attachment=none]", "estimate"] < y0.loc["ATE[attachment=high]",
+                                                              "estimate"]

@@ -272,7 +272,10 @@ class HierarchicalModel:
             SDs, equal-tailed intervals and P(effect > 0);
             ``municipality_effects()``, ``participation_by_municipality()``,
             ``table("parameters")`` (municipality SDs and their correlation),
-            ``diagnostics()`` and the full ``idata``.
+            ``table("overlap")`` (participation probabilities by attachment
+            group, the positivity check; :func:`overlap_table`),
+            ``table("untreated_mean")`` (E[Y(0)] in each estimand's
+            population), ``diagnostics()`` and the full ``idata``.
 
         Warns
         -----
@@ -309,7 +312,7 @@ class HierarchicalModel:
         CausalResult
         """
         sampling_seconds = seconds
-        draws = self._estimand_draws(idata, design)
+        draws, propensity = self._estimand_draws(idata, design)
         names = [v for v in (*HYPERPARAMETERS, "confounder_participation",
                              "confounder_employment") if v in idata.posterior]
         table, sampler = mcmc_diagnostics(idata, names)
@@ -331,7 +334,9 @@ class HierarchicalModel:
             diagnostics_table=table,
             sampler=sampler,
             problems=problems,
-            tables=self._tables(idata, draws, design),
+            tables={**self._tables(idata, draws, design),
+                    **({"overlap": overlap_table(propensity, design)}
+                       if propensity is not None else {})},
             idata=idata,
         )
         return result
@@ -381,7 +386,7 @@ class HierarchicalModel:
                 p = (1.0 / (1.0 + np.exp(-eta_d)) if self.confounder is None
                      else self.confounder.participation_probability(
                          eta_d, chunk["confounder_strength"]))
-                propensity = p @ onehot / counts
+                propensity = (p @ onehot / counts, p.sum(axis=0))
             return effects, sums, propensity
 
         # The chunks are independent and NumPy releases the GIL in its array loops, so
@@ -393,7 +398,11 @@ class HierarchicalModel:
             done = list(pool.map(one_chunk, range(0, total, chunk_size)))
         parts: list[EffectDraws] = [d[0] for d in done]
         cell_sums = [d[1] for d in done]
-        propensity = [d[2] for d in done if d[2] is not None]
+        propensity = [d[2][0] for d in done if d[2] is not None]
+        person_sums = [d[2][1] for d in done if d[2] is not None]
+        # posterior mean participation probability of each person, for the overlap check
+        # (kept out of the saved draws: it is a per-person quantity)
+        mean_propensity = (np.sum(person_sums, axis=0) / total) if person_sums else None
         e = concatenate(parts)
 
         def shape(x, *dims):
@@ -426,7 +435,7 @@ class HierarchicalModel:
             coords={"chain": post["chain"].values, "draw": post["draw"].values,
                     "attachment": list(ATTACHMENT_GROUPS),
                     "municipality": list(design.municipalities)},
-        )
+        ), mean_propensity
 
     def _summary(self, values: xr.DataArray, names, null=0.0) -> pd.DataFrame:
         flat = values.values.reshape(-1, *values.shape[2:])
@@ -512,6 +521,63 @@ class HierarchicalModel:
             params.append(summarize_draws(values, labels, level=self.level))
         tables["parameters"] = pd.concat(params, ignore_index=True)
         return tables
+
+
+#: Participation probabilities below this (or above one minus it) count as near 0 (1).
+OVERLAP_LIMIT = 0.01
+
+
+def overlap_table(propensity: np.ndarray, design: Design,
+                  limit: float = OVERLAP_LIMIT) -> pd.DataFrame:
+    """Positivity check: the spread of the model's participation probabilities by group.
+
+    Parameters
+    ----------
+    propensity : numpy.ndarray
+        Each person's posterior mean probability of taking AMU.
+    design : Design
+    limit : float, default 0.01
+        Probabilities below ``limit`` or above ``1 - limit`` count as near 0 or 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per attachment group and one for everyone: ``group``, ``n``,
+        ``n_treated``, the 5 %, 50 % and 95 % quantiles of the probabilities
+        (``p05``, ``p50``, ``p95``), ``mean``, ``share_near_0`` and
+        ``share_near_1``, and the same quantiles among participants
+        (``p05_treated``, ``p50_treated``). Many people near 0 means the
+        effect for them rests on the model's extrapolation, not on similar
+        people who took AMU.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import amu_causal as ac
+    >>> from amu_causal.bayesian import overlap_table
+    >>> from amu_causal.models import build_design
+    >>> design = build_design(ac.simulate_register(n=1_000, seed=1)[0])
+    >>> table = overlap_table(np.full(design.n, 0.005), design)
+    >>> float(table.loc[table["group"] == "all", "share_near_0"].iloc[0])
+    1.0
+    """
+    rows = []
+    treated = design.treatment.astype(bool)
+    for j, group in [(None, "all"), *enumerate(ATTACHMENT_GROUPS)]:
+        members = (np.ones(design.n, dtype=bool) if j is None
+                   else design.attachment_index == j)
+        p = propensity[members]
+        if p.size == 0:
+            continue
+        q = np.quantile(p, [0.05, 0.5, 0.95])
+        pt = propensity[members & treated]
+        qt = np.quantile(pt, [0.05, 0.5]) if pt.size else (np.nan, np.nan)
+        rows.append({"group": group, "n": int(p.size), "n_treated": int(pt.size),
+                     "p05": q[0], "p50": q[1], "p95": q[2], "mean": float(p.mean()),
+                     "share_near_0": float((p < limit).mean()),
+                     "share_near_1": float((p > 1 - limit).mean()),
+                     "p05_treated": qt[0], "p50_treated": qt[1]})
+    return pd.DataFrame(rows)
 
 
 def xr_to_idata(dataset: xr.Dataset):

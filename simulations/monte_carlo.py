@@ -28,22 +28,27 @@ import amu_causal as ac
 from amu_causal.validation import SCENARIOS, MonteCarloStudy, run_monte_carlo
 from amu_causal.validation.execution import dask_executor
 
-ESTIMATORS = ("bayes", "ols", "dml")
+ESTIMATORS = ("bayes", "ols", "dml", "bayes_latent")
 
 
 def estimators(names, draws: int | None = None, tune: int | None = None,
-               chains: int | None = None):
+               chains: int | None = None, latent: tuple[float, float] | None = None):
     """The estimator specifications by short name: the package's defaults (what a user
     gets from ``HierarchicalModel()``, ``OLSFixedEffects(vcov="HC1")`` and ``DML()``),
-    with the Bayesian sampler settings changed only where given."""
+    with the Bayesian sampler settings changed only where given. ``bayes_latent`` is the
+    Bayesian model with a latent confounder of the given strengths (normal U)."""
     sampler = {k: v for k, v in (("draws", draws), ("tune", tune), ("chains", chains))
                if v is not None}
     table = {
-        "bayes": ac.HierarchicalModel(progressbar=False, **sampler),
-        "ols": ac.OLSFixedEffects(vcov="HC1"),
-        "dml": ac.DML(model="irm"),
+        "bayes": lambda: ac.HierarchicalModel(progressbar=False, **sampler),
+        "ols": lambda: ac.OLSFixedEffects(vcov="HC1"),
+        "dml": lambda: ac.DML(model="irm"),
+        "bayes_latent": lambda: ac.HierarchicalModel(
+            progressbar=False, confounder=ac.LatentConfounder(*latent), **sampler),
     }
-    return [table[name] for name in names]
+    if "bayes_latent" in names and latent is None:
+        raise ValueError("bayes_latent needs the confounder's strengths")
+    return [table[name]() for name in names]
 
 
 def main(argv=None) -> None:
@@ -58,6 +63,11 @@ def main(argv=None) -> None:
                         help="Bayesian warm-up per chain (default: the package's, 1000)")
     parser.add_argument("--chains", type=int, default=None,
                         help="Bayesian chains (default: the package's, 2)")
+    parser.add_argument("--latent", type=float, nargs=2, default=None,
+                        metavar=("PARTICIPATION", "EMPLOYMENT"),
+                        help="strengths of bayes_latent's confounder (default: the "
+                             "scenario's simulated strengths on the model's scale, "
+                             "Scenario.latent_strengths())")
     parser.add_argument("--seed", type=int, default=1, help="root seed")
     parser.add_argument("--workers", type=int, default=None,
                         help="local processes (default: all cores)")
@@ -67,8 +77,12 @@ def main(argv=None) -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
+    latent = None
+    if "bayes_latent" in args.estimators:
+        latent = tuple(args.latent) if args.latent else SCENARIOS[args.scenario].latent_strengths()
+        print(f"latent confounder strengths (participation, employment): {latent}")
     study = MonteCarloStudy(args.scenario, estimators(args.estimators, args.draws, args.tune,
-                                                      args.chains),
+                                                      args.chains, latent),
                             n=args.n, n_reps=args.reps, root_seed=args.seed)
     start = time.perf_counter()
     with dask_executor(args.scheduler) as executor:  # None: local processes

@@ -2,7 +2,7 @@
 
 Run (resumable; a rerun computes only missing fits)::
 
-    python simulations/sbc.py --fits 200 --n 500 --workers 2 --out results/sbc
+    python simulations/sbc.py --fits 200 --n 2000 --workers 2 --out studies/sbc_n2000
 
     # on a Dask cluster
     python simulations/sbc.py --scheduler tcp://host:8786 --out results/sbc
@@ -32,10 +32,13 @@ from amu_causal.validation.execution import dask_executor
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fits", type=int, default=200)
-    parser.add_argument("--n", type=int, default=500, help="people in the fixed register")
-    parser.add_argument("--draws", type=int, default=500, help="draws per chain")
-    parser.add_argument("--tune", type=int, default=500, help="warm-up per chain")
-    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--n", type=int, default=2_000, help="people in the fixed register")
+    parser.add_argument("--draws", type=int, default=None,
+                        help="draws per chain (default: the package's, 1000)")
+    parser.add_argument("--tune", type=int, default=None,
+                        help="warm-up per chain (default: the package's, 1000)")
+    parser.add_argument("--chains", type=int, default=None,
+                        help="chains (default: the package's, 2)")
     parser.add_argument("--thin-to", type=int, default=99, help="posterior draws ranked")
     parser.add_argument("--bins", type=int, default=20, help="chi-square bins")
     parser.add_argument("--seed", type=int, default=1, help="root seed")
@@ -45,8 +48,9 @@ def main(argv=None) -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
-    model = ac.HierarchicalModel(draws=args.draws, tune=args.tune, chains=args.chains,
-                                 low_rank_mass_matrix=False, progressbar=False)
+    sampler = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
+                                 ("chains", args.chains)) if v is not None}
+    model = ac.HierarchicalModel(progressbar=False, **sampler)  # the model as shipped
     study = SBCStudy(model=model, n=args.n, n_fits=args.fits, thin_to=args.thin_to,
                      bins=args.bins, root_seed=args.seed)
     start = time.perf_counter()
@@ -59,6 +63,12 @@ def main(argv=None) -> None:
     tests.to_csv(args.out / "tests.csv", index=False)
     (args.out / "tests.md").write_text(tests.round(4).to_markdown(index=False) + "\n")
     print(tests.round(4).to_string(index=False))
+    short = result.ranks[result.ranks["error"] == ""]
+    short = short.loc[~short["ess_sufficient"].astype(bool), ["fit", "quantity", "ess_bulk",
+                                                              "ess_tail"]]
+    print(f"fits with a ranked quantity whose ESS is below the {study.thin_to} draws kept: "
+          f"{short['fit'].nunique()}" + (f" ({sorted(set(short['quantity']))})"
+                                         if len(short) else ""))
     per_fit = result.ranks.drop_duplicates("fit")[
         ["fit", "n_treated", "employment_rate", "max_r_hat", "min_ess_bulk", "divergences",
          "converged", "seconds", "compile_seconds", "problems", "error"]]

@@ -218,7 +218,8 @@ def fit_compiled(model: HierarchicalModel, design: Design, *, random_seed=None,
     Parameters
     ----------
     model : HierarchicalModel
-        nutpie sampler, no Mundlak terms, no latent confounder.
+        nutpie sampler, no Mundlak terms (a latent confounder of fixed or
+        prior-distributed strength is fine: its data are per-person arrays too).
     design : Design
         Usually :func:`padded_design` of the register's design, so that
         registers of one size share a shape.
@@ -233,9 +234,9 @@ def fit_compiled(model: HierarchicalModel, design: Design, *, random_seed=None,
         As :meth:`HierarchicalModel.result_from_idata`; ``settings``
         records ``compile_seconds`` (0 when the compiled model was reused).
     """
-    if model.sampler != "nutpie" or model.mundlak or model.confounder is not None:
-        raise ValueError("fit_compiled needs sampler='nutpie', mundlak=False and no latent "
-                         "confounder; fit other models with model.fit(df)")
+    if model.sampler != "nutpie" or model.mundlak:
+        raise ValueError("fit_compiled needs sampler='nutpie' and mundlak=False; fit other "
+                         "models with model.fit(df)")
     key = _cache_key(model, design)
     start = time.perf_counter()
     entry = _CACHE.get(key)

@@ -150,7 +150,7 @@ class _Task:
 
 def _uses_compiled(estimator) -> bool:
     return (isinstance(estimator, HierarchicalModel) and estimator.sampler == "nutpie"
-            and not estimator.mundlak and estimator.confounder is None)
+            and not estimator.mundlak)
 
 
 def _fit(estimator, df: pd.DataFrame, seed: int):

@@ -105,10 +105,10 @@ class SBCStudy:
     Parameters
     ----------
     model : HierarchicalModel, optional
-        The model and sampler settings (default: 2 chains of 500 draws after
-        500 warm-up iterations). nutpie, no Mundlak terms or latent
-        confounder.
-    n : int, default 500
+        The model and sampler settings (default: the package's,
+        ``HierarchicalModel()``: 2 chains of 1,000 draws after 1,000 warm-up
+        iterations). nutpie, no Mundlak terms or latent confounder.
+    n : int, default 2,000
         People in the fixed register whose covariates are used.
     n_fits : int, default 200
         Prior draws, each simulated and fitted once.
@@ -137,8 +137,8 @@ class SBCStudy:
     """
 
     model: HierarchicalModel = field(default_factory=lambda: HierarchicalModel(
-        draws=500, tune=500, progressbar=False))
-    n: int = 500
+        progressbar=False))
+    n: int = 2_000
     n_fits: int = 200
     thin_to: int = 99
     bins: int = 20

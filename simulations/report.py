@@ -1,0 +1,292 @@
+"""Tables and figures of docs/validation.rst from the stored studies, in one command.
+
+Reads every study directory under ``studies/`` (as written by ``monte_carlo.py`` and
+``sbc.py``; nothing is fitted), and writes
+
+- ``docs/_generated/validation/<study>_metrics.csv``: every measure with its MCSE, per
+  estimator and estimand (percentage points for effects);
+- ``docs/_generated/validation/<study>_targets.csv``: each target of the validation page
+  with the measured value and ``met`` / ``not met``;
+- ``docs/_generated/validation/<study>_paired.csv``: differences between estimators on
+  the same registers (paired MCSEs);
+- ``docs/_generated/validation/<study>_convergence.csv``: Bayesian replications whose
+  estimands miss R-hat <= 1.01 or bulk ESS >= 400;
+- ``docs/_generated/validation/sbc_n2000_tests.csv``: SBC uniformity tests;
+- figures ``docs/figures/validation_<study>_<estimand>.png`` and
+  ``docs/figures/validation_sbc_n2000_ecdf.png``;
+- ``docs/_generated/validation/studies.csv``: each study's replications, wall time
+  (summed fit time over workers) and command.
+
+Run from the repository's root::
+
+    python simulations/report.py            # all studies found
+    python simulations/report.py --check    # exit 1 if a generated file would change
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from amu_causal.validation import (
+    MonteCarloResult,
+    MonteCarloStudy,
+    SBCResult,
+    SBCStudy,
+    StudyStore,
+    paired_comparison,
+    performance_table,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ROOT / "docs" / "_generated" / "validation"
+FIGURES = ROOT / "docs" / "figures"
+
+#: The studies of the validation page: directory, command, estimands and targets.
+STUDIES = {
+    "mc_no_confounding_n5000": {
+        "command": "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
+                   "--n 5000 --workers 2 --out studies/mc_no_confounding_n5000",
+        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
+        "targets": ("coverage", "bias", "se_ratio", "converged"),
+        "target_estimands": ("ATE", "ATE[attachment=none]"),
+    },
+    "mc_confounding_n5000": {
+        "command": "python simulations/monte_carlo.py --scenario confounding --reps 200 "
+                   "--n 5000 --workers 2 --estimators bayes ols dml bayes_latent "
+                   "--out studies/mc_confounding_n5000",
+        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
+        "targets": ("latent_coverage",),
+        "target_estimands": ("ATE",),
+    },
+    "sbc_n2000": {
+        "command": "python simulations/sbc.py --fits 200 --n 2000 --workers 2 "
+                   "--out studies/sbc_n2000",
+    },
+}
+
+COVERAGE_RANGE = (0.93, 0.97)
+SE_RATIO_RANGE = (0.9, 1.1)
+R_HAT, ESS = 1.01, 400.0
+
+
+def _definition(directory: Path) -> dict:
+    meta = directory / "study.json"
+    if not meta.exists():
+        raise FileNotFoundError(f"{directory} holds no study.json: not a study directory")
+    return json.loads(meta.read_text(encoding="utf-8"))["definition"]
+
+
+def _read(directory: Path) -> pd.DataFrame:
+    return StudyStore(directory, _definition(directory)).read()
+
+
+def monte_carlo_tables(name: str, spec: dict, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Metrics, targets, paired differences and convergence of one Monte Carlo study."""
+    rows = rows[rows["estimand"].isin(spec["estimands"])]
+    metrics = performance_table(rows)
+    metrics["se_ratio"] = metrics["model_se"] / metrics["emp_se"]
+    metrics["se_ratio_mcse"] = metrics["se_ratio"] * np.sqrt(
+        (metrics["model_se_mcse"] / metrics["model_se"]) ** 2
+        + (metrics["emp_se_mcse"] / metrics["emp_se"]) ** 2)
+    bayes = rows[rows["r_hat"].notna()]
+    bad = bayes[(bayes["r_hat"] > R_HAT) | (bayes["ess_bulk"] < ESS)]
+    worst = (bayes.groupby(["estimator", "estimand"])
+             .agg(max_r_hat=("r_hat", "max"), min_ess_bulk=("ess_bulk", "min"),
+                  failing=("r_hat", lambda r: int(((r > R_HAT)
+                                                   | (bayes.loc[r.index, "ess_bulk"] < ESS))
+                                                  .sum())))
+             .reset_index())
+    metrics = metrics.merge(worst, on=["estimator", "estimand"], how="left")
+    targets = []
+    for row in metrics.itertuples(index=False):
+        if row.estimand not in spec["target_estimands"]:
+            continue
+        checks = []
+        if "coverage" in spec["targets"]:
+            checks.append(("coverage in [0.93, 0.97]", row.coverage, row.coverage_mcse,
+                           COVERAGE_RANGE[0] <= row.coverage <= COVERAGE_RANGE[1]))
+        if "bias" in spec["targets"]:
+            checks.append(("|bias| <= 2 MCSE (pp)", 100 * row.bias, 100 * row.bias_mcse,
+                           abs(row.bias) <= 2 * row.bias_mcse))
+        if "se_ratio" in spec["targets"]:
+            checks.append(("model SE / empirical SE in [0.9, 1.1]", row.se_ratio,
+                           row.se_ratio_mcse,
+                           SE_RATIO_RANGE[0] <= row.se_ratio <= SE_RATIO_RANGE[1]))
+        if "converged" in spec["targets"] and np.isfinite(row.max_r_hat):
+            checks.append(("replications with estimand R-hat > 1.01 or bulk ESS < 400",
+                           row.failing, np.nan, row.failing == 0))
+        if "latent_coverage" in spec["targets"] and row.estimator.startswith(
+                "HierarchicalModel[U="):
+            checks.append(("coverage >= 0.93", row.coverage, row.coverage_mcse,
+                           row.coverage >= COVERAGE_RANGE[0]))
+        for target, value, mcse, met in checks:
+            targets.append({"estimator": row.estimator, "estimand": row.estimand,
+                            "replications": row.n_reps, "target": target,
+                            "value": value, "mcse": mcse, "met": "met" if met else "not met"})
+    paired = pd.concat([paired_comparison(rows, e) for e in spec["estimands"]
+                        if (rows["estimand"] == e).any()], ignore_index=True)
+    for column in ("bias_difference", "bias_difference_mcse", "abs_error_difference",
+                   "abs_error_difference_mcse"):
+        paired[column] = 100 * paired[column]
+    shown = metrics.copy()
+    for column in ("mean_truth", "mean_estimate", "bias", "bias_mcse", "emp_se", "emp_se_mcse",
+                   "rmse", "rmse_mcse", "width", "width_mcse", "model_se", "model_se_mcse"):
+        shown[column] = 100 * shown[column]
+    convergence = bad[["replication", "estimator", "estimand", "r_hat", "ess_bulk"]]
+    return {"summary": summary_table(metrics), "metrics": shown,
+            "targets": pd.DataFrame(targets, columns=TARGET_COLUMNS), "paired": paired,
+            "convergence": convergence.sort_values(["replication", "estimand"])}
+
+
+def summary_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The page's table: each measure as ``value (MCSE)``, effects in percentage points."""
+
+    def cell(value, mcse, scale=100.0, digits=2):
+        if not np.isfinite(value):
+            return ""
+        return f"{scale * value:.{digits}f} ({scale * mcse:.{digits}f})"
+
+    rows = []
+    for m in metrics.itertuples(index=False):
+        rows.append({
+            "estimator": m.estimator, "estimand": m.estimand, "replications": m.n_reps,
+            "mean truth": f"{100 * m.mean_truth:.2f}",
+            "bias": cell(m.bias, m.bias_mcse), "empirical SE": cell(m.emp_se, m.emp_se_mcse),
+            "model SE": cell(m.model_se, m.model_se_mcse),
+            "SE ratio": cell(m.se_ratio, m.se_ratio_mcse, 1.0),
+            "RMSE": cell(m.rmse, m.rmse_mcse),
+            "coverage": cell(m.coverage, m.coverage_mcse, 1.0, 3),
+            "width": cell(m.width, m.width_mcse)})
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+SUMMARY_COLUMNS = ["estimator", "estimand", "replications", "mean truth", "bias",
+                   "empirical SE", "model SE", "SE ratio", "RMSE", "coverage", "width"]
+TARGET_COLUMNS = ["estimator", "estimand", "replications", "target", "value", "mcse", "met"]
+TEST_COLUMNS = ["quantity", "fits", "chi2", "p_value", "p_bonferroni", "mean_rank",
+                "min_ess", "share_ess_sufficient", "share_converged"]
+
+
+def _not_run(columns: list[str], name: str) -> pd.DataFrame:
+    """A table with the page's columns saying the study has no stored results yet."""
+    return pd.DataFrame([{columns[0]: f"{name}: not run yet"}], columns=columns)
+
+
+def monte_carlo_figures(name: str, spec: dict, directory: Path) -> list[Path]:
+    definition = _definition(directory)
+    study = MonteCarloStudy(definition["scenario"]["name"], [object()], n=definition["n"],
+                            n_reps=1)  # only the plot's labels come from it
+    result = MonteCarloResult(study=study, results=_read(directory))
+    paths = []
+    for estimand in spec["estimands"]:
+        if not (result.results["estimand"] == estimand).any():
+            continue
+        ax = result.plot(estimand)
+        ax.figure.tight_layout()
+        stem = estimand.replace("[", "_").replace("=", "_").replace("]", "")
+        path = FIGURES / f"validation_{name}_{stem}.png"
+        ax.figure.savefig(path, dpi=110)
+        plt.close(ax.figure)
+        paths.append(path)
+    return paths
+
+
+def sbc_outputs(name: str, directory: Path) -> tuple[pd.DataFrame, Path]:
+    definition = _definition(directory)
+    ranks = _read(directory)
+    study = SBCStudy(n=definition["n"], n_fits=max(1, int(ranks["fit"].nunique())),
+                     thin_to=definition["thin_to"], root_seed=definition["root_seed"],
+                     covariate_seed=definition["covariate_seed"])
+    result = SBCResult(study=study, ranks=ranks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the table reports ESS shortfalls
+        tests = result.tests()
+    axes = result.plot_ecdf()
+    fig = axes.ravel()[0].figure
+    fig.suptitle(f"SBC ranks, {ranks['fit'].nunique()} fits: ECDF minus uniform with "
+                 "simultaneous 95 % bands", fontsize=10)
+    fig.tight_layout()
+    path = FIGURES / f"validation_{name}_ecdf.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return tests, path
+
+
+def study_row(name: str, spec: dict, rows: pd.DataFrame, kind: str) -> dict:
+    unit = "fit" if kind == "sbc" else "replication"
+    per = rows.drop_duplicates([unit, "estimator"] if "estimator" in rows else [unit])
+    return {"study": name, "replications": int(rows[unit].nunique()),
+            "fit_hours": round(float(per["seconds"].sum()) / 3600, 2),
+            "command": spec["command"]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Run time: under a minute (reads stored results; fits nothing).")
+    parser.add_argument("--studies", type=Path, default=ROOT / "studies",
+                        help="directory holding the study directories (default: studies/)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if a generated table would change")
+    args = parser.parse_args(argv)
+    TABLES.mkdir(parents=True, exist_ok=True)
+    outputs: dict[Path, pd.DataFrame] = {}
+    overview = []
+    for name, spec in STUDIES.items():
+        directory = args.studies / name
+        rows = (_read(directory) if (directory / "study.json").exists()
+                else pd.DataFrame())
+        if rows.empty:
+            print(f"{name}: no replication stored yet ({directory})")
+            if name.startswith("sbc"):
+                outputs[TABLES / f"{name}_tests.csv"] = _not_run(TEST_COLUMNS, name)
+            else:
+                outputs[TABLES / f"{name}_summary.csv"] = _not_run(SUMMARY_COLUMNS, name)
+                outputs[TABLES / f"{name}_targets.csv"] = _not_run(TARGET_COLUMNS, name)
+            overview.append({"study": name, "replications": 0, "fit_hours": 0.0,
+                             "command": spec["command"]})
+            continue
+        if name.startswith("sbc"):
+            tests, _ = (sbc_outputs(name, directory) if not args.check
+                        else (None, None))
+            if tests is not None:
+                outputs[TABLES / f"{name}_tests.csv"] = tests[TEST_COLUMNS]
+            overview.append(study_row(name, spec, rows, "sbc"))
+            continue
+        for label, table in monte_carlo_tables(name, spec, rows).items():
+            outputs[TABLES / f"{name}_{label}.csv"] = table
+        if not args.check:
+            monte_carlo_figures(name, spec, directory)
+        overview.append(study_row(name, spec, rows, "mc"))
+    outputs[TABLES / "studies.csv"] = pd.DataFrame(overview)
+    changed = []
+    for path, table in outputs.items():
+        text = table.to_csv(index=False, float_format="%.4g")
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            changed.append(path)
+            if not args.check:
+                path.write_text(text, encoding="utf-8")
+    for path in changed:
+        print(("would change: " if args.check else "wrote ") + str(path.relative_to(ROOT)))
+    targets = [t for p, t in outputs.items() if p.name.endswith("_targets.csv")
+               and "met" in t and t["met"].notna().any()]
+    if targets and not args.check:
+        table = pd.concat(targets, ignore_index=True)
+        print(table.to_string(index=False))
+    return 1 if (args.check and changed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -224,6 +224,16 @@ def sbc_outputs(name: str, directory: Path) -> tuple[pd.DataFrame, Path]:
     return tests, path
 
 
+def _placeholder(path: Path, name: str) -> None:
+    """A figure that says the study has no stored results yet (the page still builds)."""
+    fig, ax = plt.subplots(figsize=(6, 1.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"{name}: no stored results yet; run its command, then "
+            "python simulations/report.py", ha="center", va="center", fontsize=9)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def study_row(name: str, spec: dict, rows: pd.DataFrame, kind: str) -> dict:
     unit = "fit" if kind == "sbc" else "replication"
     per = rows.drop_duplicates([unit, "estimator"] if "estimator" in rows else [unit])
@@ -252,6 +262,8 @@ def main(argv=None) -> int:
             print(f"{name}: no replication stored yet ({directory})")
             if name.startswith("sbc"):
                 outputs[TABLES / f"{name}_tests.csv"] = _not_run(TEST_COLUMNS, name)
+                if not args.check:
+                    _placeholder(FIGURES / f"validation_{name}_ecdf.png", name)
             else:
                 outputs[TABLES / f"{name}_summary.csv"] = _not_run(SUMMARY_COLUMNS, name)
                 outputs[TABLES / f"{name}_targets.csv"] = _not_run(TARGET_COLUMNS, name)

@@ -2,8 +2,8 @@
 
 Run (resumable; a rerun computes only missing replications)::
 
-    python simulations/monte_carlo.py --scenario no_confounding --reps 200 --n 1000 \
-        --workers 2 --out results/mc/no_confounding
+    python simulations/monte_carlo.py --scenario no_confounding --reps 200 --n 5000 \
+        --workers 2 --out studies/mc_no_confounding_n5000
 
     # on a Dask cluster instead of the local process pool
     python simulations/monte_carlo.py --scenario confounding --scheduler tcp://host:8786 ...
@@ -69,8 +69,9 @@ def main(argv=None) -> None:
                              "scenario's simulated strengths on the model's scale, "
                              "Scenario.latent_strengths())")
     parser.add_argument("--seed", type=int, default=1, help="root seed")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="local processes (default: all cores)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="local processes, one core each (default 1, kind to a shared "
+                             "server; use 2 or more where you may)")
     parser.add_argument("--scheduler", default=None,
                         help="address of a Dask scheduler (runs there instead)")
     parser.add_argument("--out", type=Path, required=True, help="results directory")

@@ -42,7 +42,9 @@ def main(argv=None) -> None:
     parser.add_argument("--thin-to", type=int, default=99, help="posterior draws ranked")
     parser.add_argument("--bins", type=int, default=20, help="chi-square bins")
     parser.add_argument("--seed", type=int, default=1, help="root seed")
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="local processes, one core each (default 1, kind to a shared "
+                             "server; use 2 or more where you may)")
     parser.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--no-progress", action="store_true")

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -39,3 +40,26 @@ def test_thresholds_are_used():
     assert check_convergence(GOOD, OK_SAMPLER, Thresholds(ess=100)) == []
     with pytest.warns(ConvergenceWarning):
         assert check_convergence(GOOD, OK_SAMPLER, Thresholds(ess=5000))
+
+
+def test_one_chain_reports_that_r_hat_needs_two_chains_instead_of_failing():
+    # one chain: ArviZ gives R-hat NaN for every parameter
+    table = pd.DataFrame({"parameter": ["x", "y"], "r_hat": [np.nan, np.nan],
+                          "ess_bulk": [900.0, 300.0], "ess_tail": [800.0, 700.0]})
+    with pytest.warns(ConvergenceWarning) as record:
+        problems = check_convergence(table, {"divergences": 0, "draws": 1000, "ebfmi": [0.9]})
+    assert any("two or more chains" in p for p in problems)
+    assert any("ess bulk effective sample size is 300 for y" in p for p in problems)
+    assert "two or more chains" in str(record[0].message)
+
+
+@pytest.mark.slow
+def test_a_one_chain_fit_reports_its_ess():
+    import amu_causal as ac
+
+    df, _ = ac.simulate_register(n=800, seed=2)
+    with pytest.warns(ConvergenceWarning, match="two or more chains"):
+        result = ac.HierarchicalModel(chains=1, draws=150, tune=150, random_seed=1,
+                                      progressbar=False).fit(df)
+    assert result.diagnostics()["ess_bulk"].notna().all()
+    assert result.diagnostics()["r_hat"].isna().all()

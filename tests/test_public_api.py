@@ -31,3 +31,14 @@ def test_public_callables_have_numpydoc_docstrings():
         if inspect.isfunction(obj) and "Returns" not in doc:
             missing.append(f"{name}: no Returns")
     assert not missing, missing
+
+
+def test_first_import_under_a_new_home_prints_no_arviz_refactor_notice(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-W", "default", "-c", "import amu_causal"],
+                          env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert "major refactor" not in done.stderr

@@ -3,6 +3,15 @@
 The public API. See https://amu-causal.readthedocs.io (or ``docs/``) for the guide.
 """
 
+import warnings as _warnings
+
+with _warnings.catch_warnings():
+    # ArviZ 0.23 announces its coming 1.0 refactor once a day on import; that notice is
+    # about ArviZ's own future API, which this package pins below, and it would be a
+    # user's first line of output from amu_causal. Other warnings pass as usual.
+    _warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor")
+    import arviz as _arviz  # noqa: F401
+
 from . import policy, privacy, sensitivity, validation
 from .baselines import DML, OLSFixedEffects
 from .bayesian import HierarchicalModel

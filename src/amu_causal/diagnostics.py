@@ -171,9 +171,17 @@ def check_convergence(table: pd.DataFrame, sampler: dict, thresholds: Thresholds
             "posterior may be biased. Try target_accept=0.95, or check the data for "
             "municipalities with very few people."
         )
-    worst = table.loc[table["r_hat"].idxmax()] if len(table) else None
+    r_hat = table["r_hat"] if len(table) else pd.Series(dtype=float)
+    if len(table) and r_hat.isna().all():
+        # R-hat compares chains: with one chain it is undefined, not bad
+        problems.append(
+            "R-hat needs two or more chains: with one chain the chains cannot be compared, "
+            "so convergence is not checked (only the ESS below is). Use chains=2 or more "
+            "for results you report."
+        )
+    worst = table.loc[r_hat.idxmax()] if r_hat.notna().any() else None
     if worst is not None and not worst["r_hat"] <= limits.r_hat:
-        n_bad = int((~(table["r_hat"] <= limits.r_hat)).sum())
+        n_bad = int((r_hat > limits.r_hat).sum())
         problems.append(
             f"R-hat is {worst['r_hat']:.3f} for {worst['parameter']} ({n_bad} parameter(s) "
             f"above {limits.r_hat}): the chains disagree. Run more tuning and draws "

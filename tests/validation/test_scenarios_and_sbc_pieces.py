@@ -110,3 +110,23 @@ def test_effective_sizes_see_autocorrelation():
     walk = np.cumsum(rng.normal(size=(2, 1000)), axis=1) * 0.05 + rng.normal(size=(2, 1000))
     independent = rng.normal(size=(2, 1000))
     assert effective_sizes(walk)[0] < effective_sizes(independent)[0] / 3
+
+
+def test_the_default_pool_has_one_worker_and_the_scripts_default_to_one():
+    from amu_causal.validation.execution import DEFAULT_WORKERS, default_executor
+
+    assert DEFAULT_WORKERS == 1
+    pool = default_executor()
+    try:
+        assert pool._max_workers == 1
+    finally:
+        pool.shutdown()
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for script in ("simulations/monte_carlo.py", "simulations/sbc.py"):
+        text = subprocess.run([sys.executable, str(root / script), "--help"], capture_output=True,
+                              text=True, check=True, timeout=300).stdout
+        assert "default 1" in text

@@ -10,6 +10,8 @@ sections.
 
 from __future__ import annotations
 
+import contextlib
+
 import multiprocessing
 import sys
 import time
@@ -92,12 +94,33 @@ class JobSettings:
 
 
 class Stages:
-    """Stage-by-stage progress on standard error, with the elapsed time."""
+    """Stage-by-stage progress on standard error, with the elapsed time.
 
-    def __init__(self, quiet: bool = False):
+    Long steps without a progress display of their own (compilation, waiting for
+    the worker) run inside :meth:`running`, which shows a spinner with the step's
+    name and the time elapsed, so the screen never looks frozen.
+    """
+
+    def __init__(self, quiet: bool = False, console=None):
         self.quiet, self.done = quiet, 0
         self.start = time.perf_counter()
         self.log: list[tuple[str, float]] = []
+        self.console = console
+
+    @contextlib.contextmanager
+    def running(self, label: str):
+        """Show a spinner with ``label`` and the elapsed time while the block runs."""
+        if self.quiet:
+            yield
+            return
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        console = self.console or Console(stderr=True)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            progress.add_task(label, total=None)
+            yield
 
     def __call__(self, label: str) -> None:
         self.done += 1
@@ -272,7 +295,9 @@ def run_job(settings: JobSettings) -> Path:
                 0.0, 0.0, distribution="binary"), draws=400, tune=200)
             plain_data = {"confounder_participation": 0.0, "confounder_employment": 0.0}
         pm_model = fitted.build_from_design(design)
-        compiled = compile_model(share_design_data(pm_model, design).model, model.sampler)
+        with stages.running("compiling the Bayesian model (numba: 30-40 s once cached, "
+                            "60-100 s on a machine's first run)"):
+            compiled = compile_model(share_design_data(pm_model, design).model, model.sampler)
         if settings.quick:
             stages("compiled the Bayesian model")
         else:
@@ -297,7 +322,9 @@ def run_job(settings: JobSettings) -> Path:
                 adjusted.append((label, lam_d, lam_y, result))
                 stages(f"latent confounder {label} ({lam_d:.2f}, {lam_y:.2f}): ATE "
                        f"{100 * result.estimate('ATE'):.1f} points")
-        base = pending.result()
+        with stages.running("waiting for the worker: descriptives, OLS, DoubleML and their "
+                            "sensitivity analyses"):
+            base = pending.result()
         failed = False
     finally:
         # after an error or an interrupt, do not wait for the baselines to finish

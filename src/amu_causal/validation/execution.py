@@ -148,13 +148,20 @@ def dask_executor(address: str | None) -> Iterator[Executor | None]:
         client.close()
 
 
+#: Processes of the default pool when none is given: one (a shared server's safe choice).
+DEFAULT_WORKERS = 1
+
+
 def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
     """A local process pool whose workers run single-threaded.
 
     Parameters
     ----------
     workers : int, optional
-        Number of processes (default: the available cores).
+        Number of processes. Default 1: research servers are shared, and each
+        worker takes a core and 1-2 GB of memory for the larger registers. Pass
+        more (up to the cores you may use) to run faster; the results do not
+        depend on the number.
 
     Returns
     -------
@@ -169,8 +176,7 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
     >>> pool.shutdown()
     """
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
+        workers = DEFAULT_WORKERS
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ValueError(f"workers must be a positive whole number, got {workers!r}")
     # spawned workers inherit the environment at start: the thread caps then
@@ -210,7 +216,7 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
         ``client.get_executor()``. By default a local process pool of
         ``workers`` processes, closed at the end.
     workers : int, optional
-        Size of the default pool (ignored when ``executor`` is given).
+        Size of the default pool (default 1; ignored when ``executor`` is given).
     on_result : callable, optional
         Called in this process with ``(task, result)`` as each task
         finishes (e.g. to store it at once).

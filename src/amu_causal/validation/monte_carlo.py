@@ -270,7 +270,7 @@ def run_monte_carlo(study: MonteCarloStudy, directory, *, executor=None,
         ``dask.distributed`` client; by default a local process pool of
         ``workers`` single-threaded processes.
     workers : int, optional
-        Size of the default pool (default: the available cores).
+        Size of the default pool (default 1).
     progress : bool, default True
         Show a progress bar.
 

@@ -384,7 +384,7 @@ def run_sbc(study: SBCStudy, directory, *, executor=None, workers: int | None = 
         E.g. ``client.get_executor()`` of a Dask client; by default a local
         pool of ``workers`` single-threaded processes.
     workers : int, optional
-        Size of the default pool.
+        Size of the default pool (default 1).
     progress : bool, default True
         Show a progress bar.
 

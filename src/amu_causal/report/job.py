@@ -11,7 +11,6 @@ sections.
 from __future__ import annotations
 
 import contextlib
-
 import multiprocessing
 import sys
 import time

@@ -33,6 +33,9 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax ships with the built pages: research servers and offline readers have no
+    # content network to load it from
+    "sphinx-mathjax-offline",
     "sphinx.ext.doctest",
     "numpydoc",
     "sphinxcontrib.bibtex",

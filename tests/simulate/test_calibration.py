@@ -56,5 +56,14 @@ def test_report_columns_and_plot(reports):
     report, _ = reports[1]
     assert list(report.columns) == ["section", "source", "target", "published", "simulated",
                                     "lower", "upper", "passed", "tolerance"]
-    ax = ac.plot_calibration(report)
-    assert len(ax.get_yticklabels()) == int(np.isfinite(report["upper"]).sum())
+    fig = ac.plot_calibration(report)
+    shown = report[np.isfinite(report["upper"])]
+    # one panel per section, every row labelled in its own section's panel
+    assert [a.get_title(loc="left") for a in fig.axes] == list(dict.fromkeys(shown["section"]))
+    assert sum(len(a.get_yticklabels()) for a in fig.axes) == len(shown)
+    assert min(t.get_fontsize() for a in fig.axes for t in a.get_yticklabels()) >= 8
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    assert ac.plot_calibration(report, ax=ax) is ax  # one axes when asked
+    assert len(ax.get_yticklabels()) == len(shown)

@@ -248,31 +248,61 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
 
 
 def plot_calibration(report: pd.DataFrame, ax=None):
-    """Dot plot of simulated minus published values, with the accepted bands.
+    """Simulated minus published values with the accepted bands, one panel per section.
 
     Parameters
     ----------
     report : pandas.DataFrame
         The output of :func:`calibration_report`.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new tall figure by default.
+        Draw every row on this one axes (labels prefixed with their section).
+        By default a figure with one panel per section (participation,
+        municipalities, education, AMU areas, employment, ...), each as tall as
+        its rows need, so that every label can be read.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The figure (its panels are ``figure.axes``), or ``ax`` when given.
 
     Examples
     --------
     >>> import amu_causal as ac
     >>> df, _ = ac.simulate_register(n=5_000, seed=1)
-    >>> ax = ac.plot_calibration(ac.calibration_report(df, include_regression=False))
+    >>> fig = ac.plot_calibration(ac.calibration_report(df, include_regression=False))
+    >>> [a.get_title(loc="left") for a in fig.axes][:2]
+    ['Participation', 'Municipalities']
     """
     import matplotlib.pyplot as plt
 
     rows = report[np.isfinite(report["upper"]) & np.isfinite(report["lower"])]
     rows = rows.reset_index(drop=True)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.18 * len(rows) + 1.5))
+    if ax is not None:
+        labels = [f"{s}: {t}" for s, t in zip(rows["section"], rows["target"], strict=True)]
+        _calibration_panel(ax, rows, labels, fontsize=6)
+        ax.set_title("Calibration to the EVA note\n(blue: within band, red: outside; "
+                     "direction-only rows not shown)", fontsize=9)
+        ax.legend(loc="lower right", fontsize=7)
+        return ax
+    sections = list(dict.fromkeys(rows["section"]))
+    heights = [len(rows[rows["section"] == s]) + 1.6 for s in sections]
+    fig, axes = plt.subplots(len(sections), 1, figsize=(9, 0.24 * sum(heights) + 0.8),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for panel, section in zip(axes[:, 0], sections, strict=True):
+        part = rows[rows["section"] == section].reset_index(drop=True)
+        _calibration_panel(panel, part, list(part["target"]), fontsize=8)
+        panel.set_title(section, loc="left", fontsize=9, fontweight="bold")
+    axes[-1, 0].set_xlabel("register minus centre of the published band "
+                           "(percentage points)")
+    fig.suptitle("Calibration to the EVA note (blue: within band, red: outside; "
+                 "direction-only rows not shown)", fontsize=9, x=0.02, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper right", fontsize=7,
+               ncols=2, frameon=False)
+    return fig
+
+
+def _calibration_panel(ax, rows: pd.DataFrame, labels, fontsize: int) -> None:
     centre = (rows["lower"] + rows["upper"]) / 2
     y = np.arange(len(rows))[::-1]
     ax.hlines(y, 100 * (rows["lower"] - centre), 100 * (rows["upper"] - centre),
@@ -281,11 +311,7 @@ def plot_calibration(report: pd.DataFrame, ax=None):
     ax.scatter(100 * (rows["simulated"] - centre), y, c=colours, s=14, zorder=3,
                label="register")
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_yticks(y, [f"{s}: {t}" for s, t in
-                      zip(rows["section"], rows["target"], strict=True)], fontsize=6)
-    ax.set_ylim(-1, len(rows))
-    ax.set_xlabel("register minus centre of the published band (percentage points)")
-    ax.set_title("Calibration to the EVA note\n(blue: within band, red: outside; "
-                 "direction-only rows not shown)", fontsize=9)
-    ax.legend(loc="lower right", fontsize=7)
-    return ax
+    ax.set_yticks(y, labels, fontsize=fontsize)
+    ax.set_ylim(-0.8, len(rows) - 0.2)
+    ax.set_xlabel("register minus centre of the published band (percentage points)"
+                  if fontsize < 8 else "")

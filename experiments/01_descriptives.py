@@ -20,8 +20,14 @@ from amu_causal import privacy
 from amu_causal.report import Outputs, descriptives
 
 
+EPILOG = """writes into --out:
+EVA's figures and tables recomputed on the register (CSV, PNG), manifest.json.
+Typical run time at n = 23,125 on 2 cores: seconds.
+"""
+
+
 def main(argv=None) -> None:
-    args = parser(__doc__, "results/01_descriptives").parse_args(argv)
+    args = parser(__doc__, "results/01_descriptives", epilog=EPILOG).parse_args(argv)
     df, _ = register(args)
     out = Outputs(args.out, min_count=args.min_count, synthetic=args.data is None)
     out.start()

@@ -24,10 +24,19 @@ from amu_causal import privacy
 from amu_causal.report import Outputs
 
 
+EPILOG = """writes into --out:
+comparison.csv and a forest plot of the three estimators, municipality effects,
+the export-safe posterior, manifest.json.
+Typical run time at n = 23,125 on 2 cores: about 4 minutes.
+"""
+
+
 def main(argv=None) -> None:
-    p = parser(__doc__, "results/02_main_effects")
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--tune", type=int, default=1000)
+    p = parser(__doc__, "results/02_main_effects", epilog=EPILOG)
+    p.add_argument("--draws", type=int, default=1000,
+                   help="Bayesian draws per chain after warm-up (default 1000)")
+    p.add_argument("--tune", type=int, default=1000,
+                   help="Bayesian warm-up iterations per chain (default 1000)")
     args = p.parse_args(argv)
     df, truth = register(args)
     bayes = ac.HierarchicalModel(draws=args.draws, tune=args.tune,

@@ -45,12 +45,24 @@ STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("results/sensitivity"))
-    parser.add_argument("--data", type=Path, help="a register file (default: synthetic)")
-    parser.add_argument("--n", type=int, default=23_125)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--confounding", type=float, default=1.0)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="writes into --out: latent_grid.csv (checkpointed cell by cell: rerun to "
+               "resume),\ncontour plots of the three frameworks, scenario.csv/.txt, "
+               "evalues.csv.\nRun time at n = 23,125 on 2 cores: the 5 x 5 grid measured 523 s "
+               "(docs/performance.rst),\nplus two full Bayesian fits (about 3 minutes "
+               "each) and DoubleML's benchmarks.")
+    parser.add_argument("--out", type=Path, default=Path("results/sensitivity"),
+                        help="output folder (default results/sensitivity)")
+    parser.add_argument("--data", type=Path,
+                        help="a register file (default: the built-in synthetic register)")
+    parser.add_argument("--n", type=int, default=23_125,
+                        help="people in the synthetic register (default 23,125)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="seed of the synthetic register and the fits (default 1)")
+    parser.add_argument("--confounding", type=float, default=1.0,
+                        help="strength of the simulated hidden confounding, 1 = calibrated "
+                             "(synthetic register only; default 1)")
     parser.add_argument("--draws", type=int, default=1000,
                         help="draws per chain of the single Bayesian fits")
     args = parser.parse_args(argv)

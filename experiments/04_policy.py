@@ -26,11 +26,22 @@ from amu_causal import policy, privacy
 from amu_causal.report import Outputs
 
 
+EPILOG = """writes into --out:
+policy scenarios with the integration grant, nationally and per municipality
+(CSV, PNG), manifest.json.
+Typical run time at n = 23,125 on 2 cores: about 2 minutes.
+"""
+
+
 def main(argv=None) -> None:
-    p = parser(__doc__, "results/04_policy")
-    p.add_argument("--rates", type=float, nargs="+", default=[0.06, 0.08, 0.10, 0.15, 0.20])
-    p.add_argument("--draws", type=int, default=500)
-    p.add_argument("--tune", type=int, default=400)
+    p = parser(__doc__, "results/04_policy", epilog=EPILOG)
+    p.add_argument("--rates", type=float, nargs="+", default=[0.06, 0.08, 0.10, 0.15, 0.20],
+                   help="participation rates of the chosen-rate scenario (default 0.06 0.08 "
+                        "0.10 0.15 0.20)")
+    p.add_argument("--draws", type=int, default=500,
+                   help="Bayesian draws per chain after warm-up (default 500)")
+    p.add_argument("--tune", type=int, default=400,
+                   help="Bayesian warm-up iterations per chain (default 400)")
     args = p.parse_args(argv)
     df, truth = register(args)
     fit = ac.HierarchicalModel(draws=args.draws, tune=args.tune, random_seed=args.seed).fit(df)

@@ -52,10 +52,19 @@ def choices() -> dict:
             "priors twice as wide": {"priors": wide}}
 
 
+EPILOG = """writes into --out:
+robustness.csv (checkpointed fit by fit: rerun to resume) and robustness.png,
+manifest.json.
+Typical run time at n = 23,125 on 2 cores: about 10 minutes.
+"""
+
+
 def main(argv=None) -> None:
-    p = parser(__doc__, "results/05_robustness")
-    p.add_argument("--draws", type=int, default=500)
-    p.add_argument("--tune", type=int, default=400)
+    p = parser(__doc__, "results/05_robustness", epilog=EPILOG)
+    p.add_argument("--draws", type=int, default=500,
+                   help="Bayesian draws per chain after warm-up (default 500)")
+    p.add_argument("--tune", type=int, default=400,
+                   help="Bayesian warm-up iterations per chain (default 400)")
     args = p.parse_args(argv)
     df, truth = register(args)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -52,11 +52,23 @@ def estimators(names, draws: int | None = None, tune: int | None = None,
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="no_confounding", choices=sorted(SCENARIOS))
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="writes into --out: replications/rep-*.parquet as they finish (rerun to resume), "
+               "then\nsummary_<estimand>.csv/.md, metrics.csv, convergence.csv, "
+               "errors_<estimand>.png.\nRun time on 2 cores with --workers 2: about 45 s "
+               "per replication at n = 5,000\n(Bayesian model, OLS and DML; one compilation "
+               "of about 70 s per worker).")
+    parser.add_argument("--scenario", default="no_confounding", choices=sorted(SCENARIOS),
+                        help="the data-generating scenario (default no_confounding; see "
+                             "docs/validation.rst)")
     parser.add_argument("--reps", type=int, default=200, help="replications")
     parser.add_argument("--n", type=int, default=1_000, help="register size")
-    parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS), choices=ESTIMATORS)
+    parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS[:3]),
+                        choices=ESTIMATORS,
+                        help="estimators to fit, with the package's default settings "
+                             "(default bayes ols dml; bayes_latent adds the latent-confounder "
+                             "model)")
     parser.add_argument("--draws", type=int, default=None,
                         help="Bayesian draws per chain (default: the package's, 1000)")
     parser.add_argument("--tune", type=int, default=None,
@@ -75,7 +87,8 @@ def main(argv=None) -> None:
     parser.add_argument("--scheduler", default=None,
                         help="address of a Dask scheduler (runs there instead)")
     parser.add_argument("--out", type=Path, required=True, help="results directory")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (for logs)")
     args = parser.parse_args(argv)
 
     latent = None

@@ -19,7 +19,6 @@ from _common import parser, register
 from amu_causal import privacy
 from amu_causal.report import Outputs, descriptives
 
-
 EPILOG = """writes into --out:
 EVA's figures and tables recomputed on the register (CSV, PNG), manifest.json.
 Typical run time at n = 23,125 on 2 cores: seconds.

@@ -23,7 +23,6 @@ import amu_causal as ac
 from amu_causal import privacy
 from amu_causal.report import Outputs
 
-
 EPILOG = """writes into --out:
 comparison.csv and a forest plot of the three estimators, municipality effects,
 the export-safe posterior, manifest.json.

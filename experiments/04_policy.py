@@ -25,7 +25,6 @@ import amu_causal as ac
 from amu_causal import policy, privacy
 from amu_causal.report import Outputs
 
-
 EPILOG = """writes into --out:
 policy scenarios with the integration grant, nationally and per municipality
 (CSV, PNG), manifest.json.

@@ -105,3 +105,14 @@ def test_bayesian_e_values_carry_the_baseline_uncertainty_through_draws():
             > np.quantile(fixed, 0.975) - np.quantile(fixed, 0.025))
     # the none group's lower baseline gives it a larger risk ratio
     assert table.loc["ATE[attachment=none]", "rr"] > table.loc["ATE", "rr"]
+
+
+def test_an_interval_reaching_below_a_treated_risk_of_zero_gives_e_value_one():
+    # a small group: the interval's lower limit implies a negative treated risk
+    e = evalue_from_risk_difference(0.05, 0.10, -0.30, 0.40)
+    assert e["evalue_ci"] == 1.0 and e["evalue"] > 1
+    result = _result([["ATE[attachment=high]", 0.05, -0.70, 0.80]])
+    result.tables["untreated_mean"] = pd.DataFrame(
+        {"estimand": ["ATE[attachment=high]"], "estimate": [0.6], "std_error": np.nan})
+    row = evalue_table(result).iloc[0]
+    assert row["rr_lower"] == 0.0 and row["evalue_ci"] == 1.0

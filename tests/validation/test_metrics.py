@@ -112,3 +112,11 @@ def test_paired_comparison_uses_the_per_register_differences():
     assert out["bias_difference_mcse"] < 0.002
     with pytest.raises(KeyError, match="no rows"):
         paired_comparison(pd.DataFrame(rows), "ATT")
+
+
+def test_paired_comparison_of_one_estimator_is_an_empty_table_with_its_columns():
+    rows = pd.DataFrame({"replication": [0, 1], "estimator": "a", "estimand": "ATE",
+                         "estimate": [1.0, 2.0], "ci_lower": 0.0, "ci_upper": 3.0,
+                         "truth": 1.5})
+    out = paired_comparison(rows)
+    assert out.empty and "bias_difference_mcse" in out.columns

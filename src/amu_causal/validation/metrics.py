@@ -253,4 +253,7 @@ def paired_comparison(results: pd.DataFrame, estimand: str = "ATE", *,
                 row[f"{name}_mcse"] = float(d.std(ddof=1) / np.sqrt(r)) if r > 1 else np.nan
             row["discordant"] = int((cov[a] != cov[b]).sum())
             out.append(row)
-    return pd.DataFrame(out)
+    columns = ["estimand", "estimator_a", "estimator_b", "replications"]
+    for name in ("bias_difference", "abs_error_difference", "coverage_difference"):
+        columns += [name, f"{name}_mcse"]
+    return pd.DataFrame(out, columns=[*columns, "discordant"])

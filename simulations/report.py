@@ -145,7 +145,8 @@ def monte_carlo_tables(name: str, spec: dict, rows: pd.DataFrame) -> dict[str, p
             checks.append(("coverage >= 0.93", row.coverage, row.coverage_mcse,
                            row.coverage >= COVERAGE_RANGE[0]))
         for target, value, mcse, met in checks:
-            targets.append({"estimator": row.estimator, "estimand": row.estimand,
+            targets.append({"estimator": short_name(row.estimator),
+                            "estimand": _short_estimand(row.estimand),
                             "replications": row.n_reps, "target": target,
                             "value": value, "mcse": mcse, "met": "met" if met else "not met"})
     paired = pd.concat([paired_comparison(rows, e) for e in spec["estimands"]
@@ -166,6 +167,18 @@ def monte_carlo_tables(name: str, spec: dict, rows: pd.DataFrame) -> dict[str, p
             "convergence": convergence.sort_values(["replication", "estimand"])}
 
 
+def short_name(estimator: str) -> str:
+    """Short labels that keep the page's tables narrow."""
+    if estimator.startswith("HierarchicalModel[U="):
+        return "Bayes, latent U " + estimator[len("HierarchicalModel[U="):-1].join("()")
+    return {"HierarchicalModel": "Bayes", "OLSFixedEffects[HC1]": "OLS (HC1)",
+            "DML[irm]": "DML"}.get(estimator, estimator)
+
+
+def _short_estimand(estimand: str) -> str:
+    return estimand.replace("[attachment=", ", ").replace("]", "")
+
+
 def summary_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """The page's table: each measure as ``value (MCSE)``, effects in percentage points."""
 
@@ -177,7 +190,8 @@ def summary_table(metrics: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for m in metrics.itertuples(index=False):
         rows.append({
-            "estimator": m.estimator, "estimand": m.estimand, "replications": m.n_reps,
+            "estimator": short_name(m.estimator), "estimand": _short_estimand(m.estimand),
+            "replications": m.n_reps,
             "mean truth": f"{100 * m.mean_truth:.2f}",
             "bias": cell(m.bias, m.bias_mcse), "empirical SE": cell(m.emp_se, m.emp_se_mcse),
             "model SE": cell(m.model_se, m.model_se_mcse),
@@ -206,7 +220,7 @@ def _read_parts(root: Path, spec: dict) -> tuple[pd.DataFrame, list[dict]]:
     """The rows of a study's parts (the same registers: one scenario, size and root seed;
     each part its own estimators), and one overview row per part."""
     frames, overview, keys = [], [], set()
-    for part, command in spec["parts"].items():
+    for part in spec["parts"]:
         directory = root / part
         rows = _read(directory) if (directory / "study.json").exists() else pd.DataFrame()
         unit = "fit" if "fit" in rows else "replication"
@@ -214,8 +228,8 @@ def _read_parts(root: Path, spec: dict) -> tuple[pd.DataFrame, list[dict]]:
         per = rows if rows.empty else rows.drop_duplicates(
             [unit, "estimator"] if "estimator" in rows else [unit])
         overview.append({"study": part, "replications": done,
-                         "fit_hours": round(float(per["seconds"].sum()) / 3600, 2)
-                         if done else 0.0, "command": command})
+                         "fit hours": round(float(per["seconds"].sum()) / 3600, 2)
+                         if done else 0.0})
         if not rows.empty:
             d = _definition(directory)
             keys.add((json.dumps(d.get("scenario")), d.get("n"), d.get("root_seed")))

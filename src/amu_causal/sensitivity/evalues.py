@@ -242,7 +242,7 @@ def evalue_table(result, *, baseline: float | None = None, estimands=None) -> pd
                 continue
             p0 = float(baseline if baseline is not None else own[name])
             r = table.loc[name]
-            if not 0 < p0 + r["estimate"]:
+            if not p0 + r["estimate"] > 0:
                 continue  # the estimate implies no one employed with AMU: no risk ratio
             e = evalue_from_risk_difference(r["estimate"], p0, r["ci_lower"], r["ci_upper"])
             rows.append({"estimand": name, "baseline": p0, "rr": e.pop("rr"),

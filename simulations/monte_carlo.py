@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from _options import add_execution_options, add_sampler_options, sampler_settings
 
 import amu_causal as ac
 from amu_causal.validation import SCENARIOS, MonteCarloStudy, run_monte_carlo
@@ -63,40 +63,27 @@ def main(argv=None) -> None:
                         help="the data-generating scenario (default no_confounding; see "
                              "docs/validation.rst)")
     parser.add_argument("--reps", type=int, default=200, help="replications")
-    parser.add_argument("--n", type=int, default=1_000, help="register size")
+    parser.add_argument("--n", type=int, default=5_000, help="register size (default 5,000)")
     parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS[:3]),
                         choices=ESTIMATORS,
                         help="estimators to fit, with the package's default settings "
                              "(default bayes ols dml; bayes_latent adds the latent-confounder "
                              "model)")
-    parser.add_argument("--draws", type=int, default=None,
-                        help="Bayesian draws per chain (default: the package's, 1000)")
-    parser.add_argument("--tune", type=int, default=None,
-                        help="Bayesian warm-up per chain (default: the package's, 1000)")
-    parser.add_argument("--chains", type=int, default=None,
-                        help="Bayesian chains (default: the package's, 2)")
+    add_sampler_options(parser)
     parser.add_argument("--latent", type=float, nargs=2, default=None,
                         metavar=("PARTICIPATION", "EMPLOYMENT"),
                         help="strengths of bayes_latent's confounder (default: the "
                              "scenario's simulated strengths on the model's scale, "
                              "Scenario.latent_strengths())")
-    parser.add_argument("--seed", type=int, default=1, help="root seed")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="local processes, one core each (default 1, kind to a shared "
-                             "server; use 2 or more where you may)")
-    parser.add_argument("--scheduler", default=None,
-                        help="address of a Dask scheduler (runs there instead)")
-    parser.add_argument("--out", type=Path, required=True, help="results directory")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar (for logs)")
+    add_execution_options(parser)
     args = parser.parse_args(argv)
 
     latent = None
     if "bayes_latent" in args.estimators:
         latent = tuple(args.latent) if args.latent else SCENARIOS[args.scenario].latent_strengths()
         print(f"latent confounder strengths (participation, employment): {latent}")
-    study = MonteCarloStudy(args.scenario, estimators(args.estimators, args.draws, args.tune,
-                                                      args.chains, latent),
+    study = MonteCarloStudy(args.scenario, estimators(args.estimators, latent=latent,
+                                                      **sampler_settings(args)),
                             n=args.n, n_reps=args.reps, root_seed=args.seed)
     start = time.perf_counter()
     with dask_executor(args.scheduler) as executor:  # None: local processes

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from _options import add_execution_options, add_sampler_options, sampler_settings
 
 import amu_causal as ac
 from amu_causal.validation import SBCStudy, run_sbc
@@ -39,28 +39,13 @@ def main(argv=None) -> None:
     parser.add_argument("--fits", type=int, default=200,
                         help="prior draws, each simulated and fitted once (default 200)")
     parser.add_argument("--n", type=int, default=2_000, help="people in the fixed register")
-    parser.add_argument("--draws", type=int, default=None,
-                        help="draws per chain (default: the package's, 1000)")
-    parser.add_argument("--tune", type=int, default=None,
-                        help="warm-up per chain (default: the package's, 1000)")
-    parser.add_argument("--chains", type=int, default=None,
-                        help="chains (default: the package's, 2)")
+    add_sampler_options(parser)
     parser.add_argument("--thin-to", type=int, default=99, help="posterior draws ranked")
     parser.add_argument("--bins", type=int, default=20, help="chi-square bins")
-    parser.add_argument("--seed", type=int, default=1, help="root seed")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="local processes, one core each (default 1, kind to a shared "
-                             "server; use 2 or more where you may)")
-    parser.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="results directory (created; rerun with the same one to resume)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar (for logs)")
+    add_execution_options(parser)
     args = parser.parse_args(argv)
 
-    sampler = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
-                                 ("chains", args.chains)) if v is not None}
-    model = ac.HierarchicalModel(progressbar=False, **sampler)  # the model as shipped
+    model = ac.HierarchicalModel(progressbar=False, **sampler_settings(args))  # as shipped
     study = SBCStudy(model=model, n=args.n, n_fits=args.fits, thin_to=args.thin_to,
                      bins=args.bins, root_seed=args.seed)
     start = time.perf_counter()

@@ -14,9 +14,10 @@ plus E-values (:func:`evalue`), and :class:`ConfounderScenario`, which
 translates one scenario ("as strong as months employed") into all three.
 """
 
+from .benchmarks import confounder_benchmarks
 from .dml import DMLSensitivity, dml_sensitivity
 from .evalues import evalue, evalue_from_risk_difference, evalue_table
-from .latent import LatentGridResult, confounder_benchmarks, latent_confounder_grid
+from .latent import LatentGridResult, latent_confounder_grid
 from .ovb import OVBSensitivity, ols_sensitivity, ovb_sensitivity
 from .scenario import ConfounderScenario, ScenarioResult, scenario_table
 

@@ -347,7 +347,7 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
     from ..models.confounder import LatentConfounder
     from ..models.design import build_design
     from .dml import dml_sensitivity
-    from .latent import confounder_benchmarks
+    from .benchmarks import confounder_benchmarks
     from .ovb import ols_sensitivity
 
     model = model or HierarchicalModel()

@@ -346,8 +346,8 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
     from ..bayesian import HierarchicalModel
     from ..models.confounder import LatentConfounder
     from ..models.design import build_design
-    from .dml import dml_sensitivity
     from .benchmarks import confounder_benchmarks
+    from .dml import dml_sensitivity
     from .ovb import ols_sensitivity
 
     model = model or HierarchicalModel()

@@ -1,5 +1,6 @@
 """HierarchicalModel: specification, prior predictive, and one bounded real fit."""
 
+import json
 import warnings
 
 import numpy as np
@@ -113,15 +114,56 @@ def test_inference_data_has_named_dims(fitted):
 
 def test_save_and_load(fitted, tmp_path):
     _, _, result = fitted
-    path = result.save(tmp_path / "fit.nc")
+    path = result.save(tmp_path / "fit.nc", export_safe=False)
     loaded = ac.CausalResult.load(path)
     pd.testing.assert_frame_equal(loaded.effects(), result.effects())
     pd.testing.assert_frame_equal(loaded.municipality_effects(), result.municipality_effects(),
                                   check_dtype=False)
     assert loaded.estimator == result.estimator and loaded.n == result.n
-    assert "observed_data" not in loaded.idata.groups()
     assert "estimands" in loaded.idata.groups()
     assert not any("person" in str(d) for d in loaded.idata.posterior.dims)
+
+
+def _scan_one(path):
+    from amu_causal.privacy import scan_outputs
+
+    (path.parent / "manifest.json").write_text(json.dumps({"files": {path.name: {}}}))
+    return scan_outputs(path.parent)
+
+
+def test_export_safe_save_leaves_no_small_municipality(fitted, tmp_path):
+    """The file written for export carries no cell resting on 1-4 participants."""
+    df, _, result = fitted
+    participants = df.groupby("municipality", observed=True)["amu"].sum()
+    few = participants[participants.between(1, 4)].index
+    assert len(few) >= 3  # the register has what this test is about
+
+    private = tmp_path / "private" / "fit.nc"
+    private.parent.mkdir()
+    result.save(private, export_safe=False)
+    found = _scan_one(private)
+    assert any("table_municipality_effects" in v.detail or "table_municipality_effects"
+               in v.path for v in found)
+    assert any("effect_sum" in v.detail for v in found)
+
+    safe = tmp_path / "safe" / "fit.nc"
+    safe.parent.mkdir()
+    result.save(safe, data=df)
+    assert _scan_one(safe) == []
+    loaded = ac.CausalResult.load(safe)
+    muni = loaded.municipality_effects().set_index("municipality")
+    shown = ["n", "n_treated", "raw_difference", "estimate", "ci_lower", "p_positive"]
+    assert muni.loc[few, shown].isna().all().all()
+    assert muni["raw_difference"].notna().any()  # checked against the register, not all blanked
+    assert not any(str(v).startswith("effect_sum") for v in loaded.idata.estimands.data_vars)
+    kept = set(loaded.idata.posterior["amu_effect_municipality"]["municipality"].values)
+    assert kept and kept.isdisjoint(few)
+    assert set(loaded.idata.estimands["ATE_by_municipality"]["municipality"].values) == kept
+    assert not {"observed_data", "constant_data", "log_likelihood"} & set(loaded.idata.groups())
+    assert loaded.settings["export"]["min_count"] == 5
+    # without the register no raw difference can be checked, so none is kept
+    result.save(safe, data=None)
+    assert ac.CausalResult.load(safe).municipality_effects()["raw_difference"].isna().all()
 
 
 def test_plots_draw(fitted):

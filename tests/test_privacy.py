@@ -129,3 +129,49 @@ def test_secondary_suppression_hides_a_cell_recoverable_by_subtraction():
     areas = pd.DataFrame({"area": list("abcd"), "people": [50, 2, 30, 9]})
     hidden = suppress_small_cells(areas, keep=["area"], within=True)
     assert hidden["suppressed"].tolist() == [False, True, False, True]  # b, and the smallest
+
+
+def _result_with_small_municipality():
+    from amu_causal.results import CausalResult
+
+    effects = pd.DataFrame({"estimator": ["m"], "estimand": ["ATE"], "estimate": [0.05],
+                            "std_error": [0.01], "ci_lower": [0.03], "ci_upper": [0.07],
+                            "level": [0.95], "p_positive": [1.0]})
+    municipal = pd.DataFrame({"municipality": [101, 147, 400], "name": ["a", "b", "c"],
+                              "n": [50, 40, 12], "n_treated": [10, 2, 0],
+                              "raw_difference": [0.1, 0.4, np.nan],
+                              "estimate": [0.05, 0.07, 0.04]})
+    participation = pd.DataFrame({"municipality": [101, 147, 400], "n": [50, 40, 12],
+                                  "participation_raw": [0.2, 0.05, 0.0],
+                                  "estimate": [0.2, 0.06, 0.01]})
+    return CausalResult("m", effects, n=102, idata=_idata(),
+                        tables={"municipality_effects": municipal,
+                                "participation": participation})
+
+
+def test_the_scan_reads_the_tables_inside_a_saved_result(tmp_path):
+    result = _result_with_small_municipality()
+    result.save(tmp_path / "fit.nc", export_safe=False)
+    (tmp_path / "manifest.json").write_text(json.dumps({"files": {"fit.nc": {}}}))
+    found = [str(v) for v in scan_outputs(tmp_path)]
+    assert any("table_municipality_effects" in f and "n_treated = 2" in f for f in found)
+    assert any("table_participation" in f and "participation_raw" in f for f in found)
+    assert any("effect_sum" in f for f in found)
+
+    result.save(tmp_path / "fit.nc")  # export-safe, the default
+    assert scan_outputs(tmp_path) == []
+    from amu_causal.results import CausalResult
+
+    loaded = CausalResult.load(tmp_path / "fit.nc")
+    muni = loaded.table("municipality_effects").set_index("municipality")
+    assert muni.loc[147, ["n", "n_treated", "estimate"]].isna().all()
+    assert muni.loc[[101, 400], "n"].tolist() == [50, 12]
+    assert muni["raw_difference"].isna().all()  # no register given: nothing could be checked
+    assert loaded.table("participation").set_index("municipality").loc[147].drop(
+        "suppressed").isna().all()
+    assert list(loaded.idata.posterior["municipality"].values) == [101, 400]
+
+
+def test_the_complement_of_a_part_count_is_a_small_cell_too():
+    t = pd.DataFrame({"municipality": [1, 2], "n": [50, 50], "n_treated": [48, 20]})
+    assert suppress_small_cells(t, keep=["municipality"])["suppressed"].tolist() == [True, False]

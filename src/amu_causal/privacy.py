@@ -26,9 +26,13 @@ Conventions the scan relies on (the main job writes its tables this way):
 
 * **count columns** are called ``n``, ``n_<what>``, ``<what>_n``, ``count``,
   ``people`` or ``participants``;
-* **proportion columns** have ``rate`` or ``share`` in their name and are
-  proportions of the row's ``n``; the counts they imply (``rate * n`` and its
-  complement) must not be small either;
+* **proportion columns** have ``rate`` or ``share`` in their name, or end in
+  ``_raw`` (an observed share beside a modelled one), and are proportions of
+  the row's ``n``; the counts they imply (``rate * n`` and its complement)
+  must not be small either;
+* a count ``n_<what>`` is a part of the row's ``n``, so its complement
+  ``n - n_<what>`` must not be small either (48 participants among 50 people
+  tells that 2 did not take part);
 * suppressed cells are empty (NaN).
 """
 
@@ -48,7 +52,10 @@ __all__ = [
     "check_outputs",
     "count_columns",
     "export_posterior",
+    "export_result",
+    "exportable_municipalities",
     "rate_columns",
+    "safe_raw_differences",
     "scan_outputs",
     "suppress_small_cells",
 ]
@@ -167,10 +174,11 @@ def rate_columns(columns) -> list[str]:
     Examples
     --------
     >>> from amu_causal.privacy import rate_columns
-    >>> rate_columns(["n", "participation_rate", "share", "estimate"])
-    ['participation_rate', 'share']
+    >>> rate_columns(["n", "participation_rate", "share", "participation_raw", "estimate"])
+    ['participation_rate', 'share', 'participation_raw']
     """
-    return [c for c in map(str, columns) if "rate" in c or "share" in c]
+    return [c for c in map(str, columns)
+            if "rate" in c or "share" in c or c.endswith("_raw")]
 
 
 def _small(values, min_count: int) -> np.ndarray:
@@ -190,6 +198,13 @@ def _row_violations(frame: pd.DataFrame, min_count: int) -> tuple[np.ndarray, li
         bad |= hit
     if "n" in frame.columns:
         n = pd.to_numeric(frame["n"], errors="coerce").to_numpy(dtype=float)
+        for column in [c for c in count_columns(frame.columns) if c.startswith("n_")]:
+            part = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            hit = _small(n - part, min_count)
+            for i in np.flatnonzero(hit & ~bad):
+                reasons[i] = (f"{column} = {part[i]:g} of n = {n[i]:g} leaves "
+                              f"{n[i] - part[i]:g} people")
+            bad |= hit
         for column in rate_columns(frame.columns):
             rate = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
             with np.errstate(invalid="ignore"):
@@ -339,6 +354,211 @@ def export_posterior(idata, *, municipality_n=None, min_count: int = MIN_COUNT):
     return out
 
 
+def safe_raw_differences(table: pd.DataFrame, data: pd.DataFrame | None = None, *,
+                         min_count: int = MIN_COUNT) -> pd.DataFrame:
+    """Blank raw employment differences that rest on a small cell.
+
+    The raw difference of a municipality is the employment rate of its
+    participants minus that of its non-participants; with six participants
+    of whom one is employed it tells about that one person. The count columns
+    of the table do not show this, so it is checked against the register:
+    the difference stays only where the employed and the not employed among
+    both participants and non-participants are each 0 or at least
+    ``min_count``. Without the register nothing can be checked, and every
+    raw difference is blanked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table with ``municipality`` and ``raw_difference`` (the Bayesian
+        result's ``municipality_effects``).
+    data : pandas.DataFrame, optional
+        The analysis register the result was fitted on.
+    min_count : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; unchanged when it has no ``raw_difference`` column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.privacy import safe_raw_differences
+    >>> t = pd.DataFrame({"municipality": [101], "raw_difference": [0.1]})
+    >>> safe_raw_differences(t)["raw_difference"].isna().all()
+    np.True_
+    """
+    min_count = _check_min_count(min_count)
+    if "raw_difference" not in table.columns:
+        return table.copy()
+    if data is None:
+        return table.assign(raw_difference=np.nan)
+    cells = data.groupby(["municipality", "amu"], observed=True)["employed_2y"].agg(
+        ["sum", "size"])
+    small = (_small(cells["sum"], min_count) | _small(cells["size"] - cells["sum"], min_count))
+    unsafe = pd.Series(small, index=cells.index).groupby(level="municipality").any()
+    mask = table["municipality"].map(unsafe).fillna(True).astype(bool).to_numpy()
+    return table.assign(raw_difference=table["raw_difference"].where(~mask))
+
+
+def exportable_municipalities(table: pd.DataFrame, *, min_count: int = MIN_COUNT) -> pd.Series:
+    """People per municipality, zero where the municipality's row may not be shown.
+
+    A municipality is not shown when its row of ``table`` (``n``,
+    ``n_treated``) is suppressed by :func:`suppress_small_cells`: fewer than
+    ``min_count`` people, or 1 to ``min_count - 1`` participants or
+    non-participants. Pass the result as ``municipality_n`` to
+    :func:`export_posterior`, so that the posterior drops exactly the
+    municipalities the tables blank.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``municipality``, ``n`` and optionally ``n_treated``.
+    min_count : int, default 5
+
+    Returns
+    -------
+    pandas.Series
+        Index: municipality code.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.privacy import exportable_municipalities
+    >>> t = pd.DataFrame({"municipality": [101, 147, 400], "n": [50, 40, 3],
+    ...                   "n_treated": [10, 2, 0]})
+    >>> exportable_municipalities(t).tolist()
+    [50, 0, 0]
+    """
+    counts = table[[c for c in ("municipality", "n", "n_treated") if c in table.columns]]
+    bad, _ = _row_violations(counts.drop(columns="municipality").reset_index(drop=True),
+                             _check_min_count(min_count))
+    n = pd.to_numeric(counts["n"], errors="coerce").fillna(0).to_numpy()
+    return pd.Series(np.where(bad | (n < min_count), 0, n), index=counts["municipality"].values,
+                     name="n")
+
+
+#: Rows of a ``quantity``/``value`` table that report one person's value (a minimum or maximum).
+_SINGLE_PERSON_QUANTITIES = ("min ", "max ")
+
+
+def export_result(result, *, data: pd.DataFrame | None = None, min_count: int = MIN_COUNT):
+    """A copy of a fitted result that follows the export rules of this module.
+
+    The same suppression as the main job (``amu-causal run``):
+
+    * the posterior through :func:`export_posterior` (no data groups, no
+      per-person quantities, no per-cell effect sums ``effect_sum_*``), with
+      every municipality dropped whose row the municipality table blanks
+      (:func:`exportable_municipalities`);
+    * the municipality table: raw differences checked against ``data``
+      (:func:`safe_raw_differences`; all blanked without it), then small
+      cells suppressed; the participation table blanked for the same
+      municipalities;
+    * every other table through :func:`suppress_small_cells` (label columns
+      kept), and the one-person rows of DoubleML's overlap table (smallest and
+      largest propensity) dropped;
+    * ``ATE[municipality=...]`` rows of the effects table, if any, dropped
+      for the blanked municipalities.
+
+    Parameters
+    ----------
+    result : amu_causal.CausalResult
+    data : pandas.DataFrame, optional
+        The register the result was fitted on; lets raw differences that rest
+        on no small cell stay.
+    min_count : int, default 5
+
+    Returns
+    -------
+    amu_causal.CausalResult
+        A new result; ``settings["export"]`` records the rules applied.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.privacy import export_result
+    >>> from amu_causal.results import CausalResult
+    >>> effects = pd.DataFrame({"estimator": ["m"], "estimand": ["ATE"], "estimate": [0.05],
+    ...                         "std_error": [0.01], "ci_lower": [0.03], "ci_upper": [0.07],
+    ...                         "level": [0.95], "p_positive": [1.0]})
+    >>> municipal = pd.DataFrame({"municipality": [101, 147], "n": [50, 40],
+    ...                           "n_treated": [10, 2], "estimate": [0.05, 0.07]})
+    >>> result = CausalResult("m", effects, n=90, tables={"municipality_effects": municipal})
+    >>> export_result(result).table("municipality_effects")["estimate"].tolist()
+    [0.05, nan]
+    """
+    import re
+    from dataclasses import replace
+
+    min_count = _check_min_count(min_count)
+    tables = dict(result.tables)
+    blanked: set = set()
+    municipality_n = None
+    if "municipality_effects" in tables:
+        municipal = safe_raw_differences(tables["municipality_effects"], data,
+                                         min_count=min_count)
+        municipality_n = exportable_municipalities(municipal, min_count=min_count)
+        blanked = set(municipality_n.index[municipality_n.to_numpy() == 0])
+        municipal = _blank_rows(municipal, municipal["municipality"].isin(blanked),
+                                keep=("municipality", "name"))
+        tables["municipality_effects"] = municipal
+    for name, frame in list(tables.items()):
+        if name == "municipality_effects":
+            continue
+        if "municipality" in frame.columns and blanked:
+            frame = _blank_rows(frame, frame["municipality"].isin(blanked),
+                                keep=("municipality", "name"))
+        if {"quantity", "value"} <= set(frame.columns):
+            frame = frame[~frame["quantity"].astype(str).str.startswith(
+                _SINGLE_PERSON_QUANTITIES)].reset_index(drop=True)
+        if count_columns(frame.columns):
+            before = (frame.pop("suppressed").to_numpy(dtype=bool) if "suppressed" in frame
+                      else np.zeros(len(frame), dtype=bool))
+            labels = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
+                      or c == "municipality"]
+            frame = suppress_small_cells(frame, min_count=min_count, keep=labels)
+            frame["suppressed"] = frame["suppressed"].to_numpy(dtype=bool) | before
+            if not frame["suppressed"].any():
+                frame = frame.drop(columns="suppressed")
+        tables[name] = frame
+    effects = result.effects_table
+    if blanked:
+        codes = effects["estimand"].astype(str).map(
+            lambda e: (m.group(1) if (m := re.fullmatch(r".*\[municipality=(.+)\]", e))
+                       else None))
+        drop = codes.isin({str(c) for c in blanked})
+        effects = effects[~drop.to_numpy()].reset_index(drop=True)
+    idata = result.idata
+    if idata is not None:
+        idata = export_posterior(idata, municipality_n=municipality_n, min_count=min_count)
+    settings = {**result.settings, "export": {
+        "min_count": min_count, "raw_differences_checked": data is not None,
+        "municipalities_blanked": len(blanked)}}
+    return replace(result, effects_table=effects, tables=tables, idata=idata, settings=settings)
+
+
+def _blank_rows(frame: pd.DataFrame, rows, keep=()) -> pd.DataFrame:
+    """Blank every column but ``keep`` in ``rows`` (as :func:`suppress_small_cells` does)."""
+    rows = np.asarray(rows, dtype=bool)
+    if not rows.any():
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        if column in keep or column == "suppressed":
+            continue
+        if pd.api.types.is_integer_dtype(out[column]):
+            out[column] = out[column].astype(float)
+        elif not pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].astype(object)
+        out.loc[rows, column] = np.nan
+    out["suppressed"] = rows | (out["suppressed"].to_numpy(dtype=bool)
+                                if "suppressed" in out else False)
+    return out
+
+
 # -- scanning a folder -----------------------------------------------------------------------
 
 def _markdown_tables(text: str) -> list[pd.DataFrame]:
@@ -374,16 +594,27 @@ def _table_violations(frame: pd.DataFrame, where: str, min_count: int,
     return out
 
 
-def _netcdf_violations(path: Path, where: str, n_people: int | None) -> list[Violation]:
-    import arviz as az
+def _netcdf_violations(path: Path, where: str, min_count: int,
+                       n_people: int | None) -> list[Violation]:
+    """Every group of a NetCDF file: data groups, per-person dimensions, per-cell sums,
+    and the tables a saved result keeps in ``table_*`` groups (read as tables)."""
+    import xarray as xr
 
     out = []
-    idata = az.from_netcdf(path)
-    for name in idata.groups():
+    with xr.open_datatree(path) as tree:
+        groups = {node.path.strip("/"): node.to_dataset() for node in tree.subtree
+                  if node.path != "/"}
+        root = tree.to_dataset()
+    if root.data_vars:
+        groups["(root)"] = root
+    for name, ds in groups.items():
         if name in FORBIDDEN_GROUPS:
             out.append(Violation(where, "per-person data", f"group {name!r}"))
             continue
-        ds = idata[name]
+        if name.startswith("table_"):
+            frame = ds.to_dataframe().reset_index(drop=True)
+            out += _table_violations(frame, f"{where} ({name})", min_count, n_people)
+            continue
         for var in ds.data_vars:
             for dim in ds[var].dims:
                 size = ds.sizes[dim]
@@ -422,7 +653,9 @@ def scan_outputs(folder, *, min_count: int = MIN_COUNT,
     Checked: file types (CSV, Markdown, HTML, PNG, NetCDF, JSON and text
     only); every CSV table and every Markdown table for identifier columns,
     microdata-like column sets, row counts and small cells (module notes);
-    NetCDF posteriors for data groups and per-person dimensions; that every
+    every group of a NetCDF file for data groups, per-person dimensions and
+    per-cell sums, and the tables a saved result keeps inside it
+    (:meth:`amu_causal.CausalResult.save`) as tables; that every
     file is listed in ``manifest.json`` and every figure names a source table
     that is present. Figures themselves are images and cannot be read back:
     they are trusted through their source table. Secondary suppression (a
@@ -465,7 +698,7 @@ def scan_outputs(folder, *, min_count: int = MIN_COUNT,
             for k, table in enumerate(_markdown_tables(path.read_text(encoding="utf-8"))):
                 out += _table_violations(table, f"{where} (table {k + 1})", min_count, n_people)
         elif suffix == ".nc":
-            out += _netcdf_violations(path, where, n_people)
+            out += _netcdf_violations(path, where, min_count, n_people)
         elif suffix == ".png":
             source = listed.get(where, {}).get("source")
             if not source or not (folder / source).exists():

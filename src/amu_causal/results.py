@@ -193,7 +193,8 @@ class CausalResult:
             return f"CausalResult({self.estimator}, n={self.n:,})"
 
     # -- saving -----------------------------------------------------------------
-    def save(self, path: str | Path, *, export_safe: bool = True) -> Path:
+    def save(self, path: str | Path, *, export_safe: bool = True, data=None,
+             min_count: int | None = None) -> Path:
         """Save as NetCDF: posterior, estimand draws, tables and settings.
 
         Parameters
@@ -201,19 +202,43 @@ class CausalResult:
         path : str or path-like
             Target ``.nc`` file; written atomically.
         export_safe : bool, default True
-            Drop observed data, constant data, log-likelihoods and any
-            person-level quantity, so the file can leave a research
-            environment. ``False`` keeps everything (for work inside it).
+            Apply the export rules of the main job, so the file can leave a
+            research environment (:func:`amu_causal.privacy.export_result`):
+            no observed or constant data, log-likelihoods or other per-person
+            quantities, no per-cell effect sums, small cells suppressed in
+            every table, and municipalities with fewer than ``min_count``
+            people, participants or non-participants dropped from the tables
+            and the posterior. ``False`` keeps everything (for work inside
+            the research environment).
+        data : pandas.DataFrame, optional
+            The register the result was fitted on. With it, each
+            municipality's raw employment difference is kept where it rests
+            on no small cell; without it every raw difference is blanked.
+        min_count : int, optional
+            Smallest number of people behind an exported cell (default
+            :data:`amu_causal.privacy.MIN_COUNT`, 5).
 
         Returns
         -------
         pathlib.Path
+
+        Notes
+        -----
+        :func:`amu_causal.privacy.scan_outputs` checks a saved file the same
+        way: every group and every table inside it.
         """
         import arviz as az
 
         from ._atomic import atomic_path
+        from .privacy import MIN_COUNT, export_result
 
-        idata = self.idata if self.idata is not None else az.InferenceData()
+        if min_count is not None and not export_safe:
+            raise ValueError("min_count applies to export-safe files: drop it, or pass "
+                             "export_safe=True")
+        result = (export_result(self, data=data,
+                                min_count=MIN_COUNT if min_count is None else min_count)
+                  if export_safe else self)
+        idata = result.idata if result.idata is not None else az.InferenceData()
         groups = {}
         for group in idata.groups():
             if export_safe and group in _PERSON_LEVEL_GROUPS:
@@ -221,12 +246,12 @@ class CausalResult:
             groups[group] = getattr(idata, group)
         out = az.InferenceData(**groups)
         meta = {
-            "estimator": self.estimator, "n": int(self.n), "settings": self.settings,
-            "sampler": self.sampler, "problems": self.problems, "export_safe": export_safe,
+            "estimator": result.estimator, "n": int(result.n), "settings": result.settings,
+            "sampler": result.sampler, "problems": result.problems, "export_safe": export_safe,
         }
-        tables = {"effects": self.effects_table, **self.tables}
-        if self.diagnostics_table is not None:
-            tables["diagnostics"] = self.diagnostics_table
+        tables = {"effects": result.effects_table, **result.tables}
+        if result.diagnostics_table is not None:
+            tables["diagnostics"] = result.diagnostics_table
         extra = {f"table_{name}": _frame_to_dataset(frame) for name, frame in tables.items()}
         import warnings
 
@@ -282,6 +307,11 @@ def _frame_to_dataset(frame: pd.DataFrame):
     data = {}
     for column in frame.columns:
         values = frame[column]
+        if values.dtype == object and values.notna().any():
+            # a numeric column with blanked (suppressed) cells is stored as numbers
+            numeric = pd.to_numeric(values, errors="coerce")
+            if numeric.notna().sum() == values.notna().sum():
+                values = numeric.astype(float)
         if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype) \
                 or pd.api.types.is_string_dtype(values.dtype):
             values = values.astype(str)

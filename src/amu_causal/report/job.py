@@ -242,7 +242,7 @@ def run_job(settings: JobSettings) -> Path:
     from ..bayesian import HierarchicalModel
     from ..models.confounder import LatentConfounder
     from ..models.design import build_design
-    from ..privacy import check_outputs
+    from ..privacy import check_outputs, exportable_municipalities
     from ..sampling import compile_model
     from ..validation.compiled import share_design_data
     from . import sections
@@ -345,7 +345,8 @@ def run_job(settings: JobSettings) -> Path:
     sections.estimators(doc, out, bayes, base["ols"], base["dml"], truth, df)
     for k, (_, _, _, result) in enumerate(adjusted):
         out.posterior(result.idata, f"posterior_latent_{k + 1}.nc",
-                      municipality_n=df["municipality"].value_counts())
+                      municipality_n=exportable_municipalities(
+                          result.municipality_effects(), min_count=out.min_count))
     sections.sensitivity(doc, out, bayes, base, adjusted, truth, quick=settings.quick)
     stages("descriptives, estimators and sensitivity analyses written")
 

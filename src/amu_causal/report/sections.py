@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import EDUCATION
+from ..privacy import exportable_municipalities, safe_raw_differences
 from . import descriptives as d
 
 __all__ = ["calibration", "closing", "descriptives", "estimators", "policy", "register",
@@ -149,15 +150,16 @@ def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
               description="R-hat and ESS")
     out.figure(plot_compare(table), "compare.png", source="effects.csv")
     out.figure(plot_effects(bayes, truth=truth), "bayes_effects.png", source="effects.csv")
-    muni = out.table(_safe_raw_differences(bayes.municipality_effects(), df, out),
+    muni = out.table(bayes.municipality_effects() if out.private else safe_raw_differences(
+                         bayes.municipality_effects(), df, min_count=out.min_count),
                      "municipality_effects.csv", keep=["municipality", "name"],
                      description="effects by municipality")
     shown = CausalResult(bayes.estimator, bayes.effects_table, n=bayes.n,
                          tables={"municipality_effects": muni.dropna(subset=["estimate"])})
     out.figure(plot_municipality_effects(shown), "municipality_effects.png",
                source="municipality_effects.csv")
-    n_by_code = df["municipality"].value_counts()
-    out.posterior(bayes.idata, "posterior.nc", municipality_n=n_by_code)
+    out.posterior(bayes.idata, "posterior.nc", municipality_n=exportable_municipalities(
+        bayes.municipality_effects(), min_count=out.min_count))
 
     doc.heading("Effect of AMU on employment two years out")
     doc.text(
@@ -194,25 +196,8 @@ def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
                                  "every R-hat at most 1.01, bulk and tail ESS at least 400.")
              + " The posterior is saved as posterior.nc (parameters and estimands only"
              + ("" if out.private else "; no data, no per-person values, municipalities with "
-                f"fewer than {out.min_count} people left out") + ").")
-
-
-def _safe_raw_differences(table: pd.DataFrame, df: pd.DataFrame, out) -> pd.DataFrame:
-    """Blank raw employment differences that rest on a small cell of employed or not employed.
-
-    The raw difference of a municipality is the employment rate of its
-    participants minus that of its non-participants; with six participants
-    of whom one is employed it would tell about that one person. The count
-    columns of the table do not show this, so it is checked here.
-    """
-    if out.private:
-        return table
-    cells = df.groupby(["municipality", "amu"], observed=True)["employed_2y"].agg(["sum", "size"])
-    small = ((cells["sum"].between(1, out.min_count - 1))
-             | ((cells["size"] - cells["sum"]).between(1, out.min_count - 1)))
-    unsafe = small.groupby(level="municipality").any()
-    mask = table["municipality"].map(unsafe).fillna(True).astype(bool).to_numpy()
-    return table.assign(raw_difference=table["raw_difference"].where(~mask))
+                f"fewer than {out.min_count} people, participants or non-participants left "
+                "out") + ").")
 
 
 def _scenario_rows(label, lam_d, lam_y, result, plain, ovb, dml_sens, benchmark: bool):

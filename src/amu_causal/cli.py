@@ -19,6 +19,7 @@ from .data import (
     read_column_mapping,
     write_register,
 )
+from .dst.builder import RawRegisterError
 from .privacy import PrivacyError
 from .simulate import simulate_register
 
@@ -90,6 +91,28 @@ def _cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def _cmd_build_register(args) -> int:
+    from .dst import build_register
+
+    if args.out.suffix.lower() not in (".parquet", ".csv", ".dta"):
+        raise ValueError(f"--out must end in .parquet, .csv or .dta, got {args.out.name}")
+    if args.out.exists() and not args.overwrite:
+        raise ValueError(f"{args.out} exists; pass --overwrite to replace it")
+    register, funnel = build_register(args.raw, mapping=args.mapping)
+    out = write_register(register, args.out)
+    print(f"built {len(register):,} people from the raw registers in {args.raw}")
+    print(funnel.to_string(index=False))
+    print(f"wrote {out}")
+    if args.funnel:
+        from ._atomic import atomic_path
+
+        with atomic_path(args.funnel) as tmp:
+            funnel.to_csv(tmp, index=False)
+        print(f"wrote the funnel to {args.funnel}")
+    print(f"next: amu-causal validate {out}, then amu-causal run --data {out}")
+    return EXIT_OK
+
+
 def _cmd_run(args) -> int:
     from .report.job import JobSettings, run_job
 
@@ -152,6 +175,23 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--truth", type=Path, help="also write the known truth as JSON")
     sim.set_defaults(func=_cmd_simulate)
 
+    build = sub.add_parser(
+        "build-register", help="build the analysis register from Statistics Denmark's raw "
+                               "registers (EVA's definitions)",
+        description="Build the analysis register from raw registers (BEF, residence permits, "
+                    "UDDA with the audd classification, the course register, the student "
+                    "register, BFL and RAS), one Parquet, SAS or CSV file each, through the "
+                    "coding file shipped with the package (amu_causal/dst/mapping.json) or "
+                    "your own laid over it. Prints how many people each rule keeps.")
+    build.add_argument("raw", type=Path, help="folder of raw register files")
+    build.add_argument("--mapping", type=Path,
+                       help="your coding file (JSON; entries replace the shipped ones)")
+    build.add_argument("--out", type=Path, required=True,
+                       help="analysis register to write (.parquet, .csv or .dta)")
+    build.add_argument("--funnel", type=Path, help="also write the funnel as CSV")
+    build.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    build.set_defaults(func=_cmd_build_register)
+
     val = sub.add_parser("validate", help="check a register file against the data contract")
     val.add_argument("data", type=Path, help="register file (.csv, .parquet, .dta, .sas7bdat)")
     val.add_argument("--columns", type=Path, help="JSON column mapping")
@@ -172,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK if err.code == 0 else EXIT_USAGE
     try:
         return args.func(args)
-    except RegisterDataError as err:
+    except (RegisterDataError, RawRegisterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
     except (RegisterFileError, FileNotFoundError) as err:

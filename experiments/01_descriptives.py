@@ -14,7 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from _common import parser, register
+from _common import parser, provenance, register
 
 from amu_causal import privacy
 from amu_causal.report import Outputs, descriptives
@@ -48,7 +48,7 @@ def main(argv=None) -> None:
                   keep=["attachment", "amu"])
     out.figure(descriptives.plot_employment_by_attachment(t)[0], "fig4.png",
                source="employment_by_attachment.csv")
-    out.write_manifest(experiment="01_descriptives", n_people=len(df))
+    out.write_manifest(experiment="01_descriptives", **provenance(args, df))
     privacy.check_outputs(args.out, min_count=args.min_count, n_people=len(df))
     print(means.to_string(index=False))
     print(f"wrote {args.out}")

@@ -17,7 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from _common import parser, register
+from _common import parser, provenance, register
 
 import amu_causal as ac
 from amu_causal import privacy
@@ -58,7 +58,7 @@ def main(argv=None) -> None:
                source="municipality_effects.csv")
     out.posterior(bayes.idata, "posterior.nc",
                   municipality_n=df["municipality"].value_counts())
-    out.write_manifest(experiment="02_main_effects", n_people=len(df))
+    out.write_manifest(experiment="02_main_effects", **provenance(args, df))
     privacy.check_outputs(args.out, min_count=args.min_count, n_people=len(df))
     print(table[["estimator", "estimand", "estimate", "ci_lower", "ci_upper"]].head(12)
           .to_string(index=False))

@@ -1,7 +1,7 @@
 """Sensitivity to unobserved motivation and job readiness, in three frameworks.
 
 Run: ``python experiments/03_sensitivity.py [--out results/sensitivity] [--n 23125]
-[--confounding 1.0] [--data register.parquet]``.
+[--confounding 1.0] [--data register.parquet [--columns mapping.json]] [--min-count 5]``.
 
 On a synthetic register (default) the confounding strength is known: the
 latent U of the simulator has strengths ``0.6 * confounding`` on the
@@ -23,15 +23,16 @@ Writes to ``--out``:
 
 from __future__ import annotations
 
-import argparse
-import warnings
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
 
+import pandas as pd
+from _common import guard_resume, parser, provenance, register
+
 import amu_causal as ac
+from amu_causal import privacy
+from amu_causal.report import Outputs
 from amu_causal.sensitivity import (
     ConfounderScenario,
     dml_sensitivity,
@@ -43,72 +44,64 @@ from amu_causal.sensitivity import (
 
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
+EPILOG = """writes into --out: latent_grid.csv (checkpointed cell by cell: rerun to resume;
+a folder made with other data or seed is refused), contour plots of the three frameworks,
+scenario.csv/.txt, evalues.csv, manifest.json; ends with the export scan.
+Run time at n = 23,125 on 2 cores: the 5 x 5 grid measured 523 s (docs/performance.rst),
+plus two full Bayesian fits (about 3 minutes each) and DoubleML's benchmarks."""
+
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="writes into --out: latent_grid.csv (checkpointed cell by cell: rerun to "
-               "resume),\ncontour plots of the three frameworks, scenario.csv/.txt, "
-               "evalues.csv.\nRun time at n = 23,125 on 2 cores: the 5 x 5 grid measured 523 s "
-               "(docs/performance.rst),\nplus two full Bayesian fits (about 3 minutes "
-               "each) and DoubleML's benchmarks.")
-    parser.add_argument("--out", type=Path, default=Path("results/sensitivity"),
-                        help="output folder (default results/sensitivity)")
-    parser.add_argument("--data", type=Path,
-                        help="a register file (default: the built-in synthetic register)")
-    parser.add_argument("--n", type=int, default=23_125,
-                        help="people in the synthetic register (default 23,125)")
-    parser.add_argument("--seed", type=int, default=1,
-                        help="seed of the synthetic register and the fits (default 1)")
-    parser.add_argument("--confounding", type=float, default=1.0,
-                        help="strength of the simulated hidden confounding, 1 = calibrated "
-                             "(synthetic register only; default 1)")
-    parser.add_argument("--draws", type=int, default=1000,
-                        help="draws per chain of the single Bayesian fits")
-    args = parser.parse_args(argv)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    truth = None
-    if args.data:
-        df = ac.load_register(args.data)
-    else:
-        df, truth = ac.simulate_register(n=args.n, seed=args.seed, confounding=args.confounding)
+    p = parser(__doc__, "results/sensitivity", epilog=EPILOG)
+    p.add_argument("--confounding", type=float, default=1.0,
+                   help="strength of the simulated hidden confounding, 1 = calibrated "
+                        "(synthetic register only; default 1)")
+    p.add_argument("--draws", type=int, default=1000,
+                   help="draws per chain of the single Bayesian fits (default 1000)")
+    args = p.parse_args(argv)
+    if args.data and args.confounding != 1.0:
+        p.error("--confounding sets the synthetic register; with --data it would be ignored")
+    df, truth = register(args, **({} if args.data else {"confounding": args.confounding}))
+    guard_resume(args, args.out, confounding=None if args.data else args.confounding)
+    out = Outputs(args.out, min_count=args.min_count, synthetic=truth is not None)
 
     # the simulator's confounder strengths (participation, employment), known on synthetic data
     simulated = None
     if truth is not None and truth.parameters.confounding > 0:
-        p = truth.parameters
-        simulated = (p.confounding * p.u_participation, p.confounding * p.u_employment)
+        params = truth.parameters
+        simulated = (params.confounding * params.u_participation,
+                     params.confounding * params.u_employment)
 
     # 1. Bayesian latent confounder on a 5 x 5 grid (one call; resumable)
-    grid = latent_confounder_grid(df, STRENGTHS, STRENGTHS, checkpoint=out / "latent_grid.csv")
+    grid = latent_confounder_grid(df, STRENGTHS, STRENGTHS, checkpoint=args.out / "latent_grid.csv")
+    out.add("latent_grid.csv", "table")  # the grid's own checkpoint, complete now
     for quantity, name in (("estimate", "latent_contour.png"),
                            ("p_positive", "latent_probability.png")):
         ax = grid.plot_contour(quantity)
         if simulated is not None:
             ax.plot(*simulated, "*", color="tab:blue", ms=12, label="simulated strengths")
             ax.legend(loc="upper right", fontsize=8, frameon=False)
-        ax.figure.savefig(out / name, dpi=120, bbox_inches="tight")
+        out.figure(ax.figure, name, source="latent_grid.csv")
     print(grid.summary())
 
     # 2. OLS omitted-variable bias (one call)
     ovb = ols_sensitivity(df)
-    ovb.plot_contour().figure.savefig(out / "ovb_contour.png", dpi=120, bbox_inches="tight")
-    ovb.plot_extreme().figure.savefig(out / "ovb_extreme.png", dpi=120, bbox_inches="tight")
-    ovb.minimal_table().to_csv(out / "ovb_minimal.csv", index=False)
+    out.table(ovb.minimal_table(), "ovb_minimal.csv", suppress=False,
+              description="OLS robustness values")
+    out.figure(ovb.plot_contour().figure, "ovb_contour.png", source="ovb_minimal.csv")
+    out.figure(ovb.plot_extreme().figure, "ovb_extreme.png", source="ovb_minimal.csv")
     print(ovb.summary())
 
     # 3. DoubleML sensitivity (one call)
     dml = dml_sensitivity(df)
-    dml.plot_contour().figure.savefig(out / "dml_contour.png", dpi=120, bbox_inches="tight")
-    dml.benchmarks.to_csv(out / "dml_benchmarks.csv", index=False)
+    out.table(dml.benchmarks, "dml_benchmarks.csv", suppress=False,
+              description="DoubleML benchmarks")
+    out.figure(dml.plot_contour().figure, "dml_contour.png", source="dml_benchmarks.csv")
     print(dml.summary())
 
-    # 4. One scenario in all three frameworks
+    # 4. One scenario in all three frameworks (convergence warnings are shown, not hidden)
     model = ac.HierarchicalModel(draws=args.draws, tune=args.draws, random_seed=args.seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        plain = model.fit(df)
+    plain = model.fit(df)
     scenarios = [ConfounderScenario.like("months_employed")]
     if simulated is not None:
         scenarios.append(ConfounderScenario.explicit(latent=simulated,
@@ -119,15 +112,17 @@ def main(argv=None) -> None:
                                 truth=truth)
         tables.append(result.table().assign(scenario=scenario.label))
         texts.append(result.conclusion())
-    import pandas as pd
-
-    pd.concat(tables).to_csv(out / "scenario.csv", index=False)
-    (out / "scenario.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    out.table(pd.concat(tables), "scenario.csv", suppress=False,
+              description="one scenario in three frameworks")
+    out.text("\n\n".join(texts) + "\n", "scenario.txt")
     print("\n\n".join(texts))
 
-    # 5. E-values of the Bayesian risk ratio
-    evalue_table(plain).to_csv(out / "evalues.csv", index=False)
-    print(f"wrote {out}")
+    # 5. E-values of the Bayesian estimates
+    out.table(evalue_table(plain), "evalues.csv", suppress=False, description="E-values")
+    out.add("run.json", "settings")
+    out.write_manifest(experiment="03_sensitivity", **provenance(args, df))
+    privacy.check_outputs(args.out, min_count=args.min_count, n_people=len(df))
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

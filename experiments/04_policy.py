@@ -19,7 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from _common import parser, register
+from _common import parser, provenance, register
 
 import amu_causal as ac
 from amu_causal import policy, privacy
@@ -59,7 +59,7 @@ def main(argv=None) -> None:
     out.figure(policy.plot_policy(national.head(2)), "policy.png", source="policy_national.csv")
     out.figure(policy.plot_policy(national.iloc[2:]), "policy_by_rate.png",
                source="policy_national.csv")
-    out.write_manifest(experiment="04_policy", n_people=len(df))
+    out.write_manifest(experiment="04_policy", **provenance(args, df))
     privacy.check_outputs(args.out, min_count=args.min_count, n_people=len(df))
     for r in results:
         print(r.summary())

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import pandas as pd
-from _common import parser, register
+from _common import guard_resume, parser, provenance, register
 
 import amu_causal as ac
 from amu_causal import privacy
@@ -67,7 +66,7 @@ def main(argv=None) -> None:
                    help="Bayesian warm-up iterations per chain (default 400)")
     args = p.parse_args(argv)
     df, truth = register(args)
-    args.out.mkdir(parents=True, exist_ok=True)
+    guard_resume(args, args.out, draws=args.draws, tune=args.tune)
     checkpoint = args.out / "robustness.csv"
     done = pd.read_csv(checkpoint) if checkpoint.exists() else pd.DataFrame(columns=["choice"])
     rows = [done]
@@ -76,9 +75,7 @@ def main(argv=None) -> None:
             continue
         model = ac.HierarchicalModel(draws=args.draws, tune=args.tune, random_seed=args.seed,
                                      progressbar=False, **settings)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = model.fit(df)
+        fit = model.fit(df)  # a ConvergenceWarning is shown, and recorded in the table
         diag = fit.diagnostics()
         table = fit.effects().set_index("estimand").loc[ESTIMANDS].reset_index()
         table = table.assign(choice=name, max_r_hat=diag["r_hat"].max(),
@@ -97,7 +94,8 @@ def main(argv=None) -> None:
     out.table(result, "robustness.csv", suppress=False)
     forest = result.assign(estimator=result["choice"])
     out.figure(ac.plot_compare(forest), "robustness.png", source="robustness.csv")
-    out.write_manifest(experiment="05_robustness", n_people=len(df))
+    out.add("run.json", "settings")
+    out.write_manifest(experiment="05_robustness", **provenance(args, df))
     privacy.check_outputs(args.out, min_count=args.min_count, n_people=len(df))
     print(result[["choice", "estimand", "estimate", "ci_lower", "ci_upper", "max_r_hat"]]
           .to_string(index=False))

@@ -28,9 +28,60 @@ def parser(doc: str, out: str, epilog: str = "") -> argparse.ArgumentParser:
     return p
 
 
-def register(args):
-    """The register (and the truth when it is synthetic)."""
+def register(args, **settings):
+    """The register (and the truth when it is synthetic); ``settings`` go to the simulator."""
     if args.data:
         mapping = ac.read_column_mapping(args.columns) if args.columns else {}
         return ac.load_register(args.data, **mapping), None
-    return ac.simulate_register(n=args.n, seed=args.seed)
+    if args.columns:
+        raise SystemExit("error: --columns maps the columns of --data; without --data it "
+                         "would be ignored")
+    return ac.simulate_register(n=args.n, seed=args.seed, **settings)
+
+
+def provenance(args, df, **extra) -> dict:
+    """What an experiment's manifest records: command, options, input checksums, versions."""
+    import sys
+
+    from amu_causal.provenance import command_line, environment, sha256
+
+    inputs = {}
+    if args.data:
+        inputs["data"] = {"path": str(args.data), "sha256": sha256(args.data)}
+    if getattr(args, "columns", None):
+        inputs["columns"] = {"path": str(args.columns), "sha256": sha256(args.columns)}
+    return {"command": command_line(["python", *sys.argv]),
+            "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "seed": args.seed, "n_people": len(df), "inputs": inputs,
+            "environment": environment(), **extra}
+
+
+class ResumeMismatchError(ValueError):
+    """An output folder holds checkpoints of a run on other data or with another seed."""
+
+
+def guard_resume(args, folder: Path, **settings) -> None:
+    """Refuse to resume into a folder whose checkpoints came from other inputs.
+
+    The first run writes ``run.json`` (input checksum or synthetic size, seed and
+    ``settings``); a later run into the same folder must match it, else the checkpoints
+    would mix two analyses.
+    """
+    import json
+
+    from amu_causal.provenance import sha256
+
+    key = {"data": sha256(args.data) if args.data else None,
+           "columns": sha256(args.columns) if getattr(args, "columns", None) else None,
+           "synthetic_n": None if args.data else args.n, "seed": args.seed, **settings}
+    path = Path(folder) / "run.json"
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored != key:
+            differ = sorted(k for k in set(stored) | set(key) if stored.get(k) != key.get(k))
+            raise ResumeMismatchError(
+                f"{folder} holds checkpoints of another run (different {', '.join(differ)}); "
+                "give another --out, or delete the folder to start over")
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 import amu_causal as ac
 from amu_causal.cli import main
@@ -80,6 +81,10 @@ def test_run_quick_writes_every_section_and_passes_the_export_scan(tmp_path):
         assert section in html, section
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["files"]) == names - {"manifest.json"}
+    assert manifest["command"] == f"amu-causal run --quick --quiet --n 1500 --out {out}"
+    assert manifest["seeds"]["root"] == 1 and manifest["settings"]["n"] == 1500
+    assert manifest["environment"]["dependencies"]["pymc"]
+    assert {stage for stage, _ in manifest["stages"]} and "amu_causal" in manifest["environment"]
     assert scan_outputs(out, n_people=1500) == []
     national = pd.read_csv(out / "policy_national.csv")
     assert {"(a) top-decile participation", "(b) targeted at no early employment"} <= set(
@@ -95,6 +100,12 @@ def test_run_on_own_data_private_keeps_everything(tmp_path):
                  "--out", str(out)]) == 0
     md = (out / "report.md").read_text()
     assert "register data given with --data" in md and "PRIVATE" in md
+    from amu_causal.provenance import sha256
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"]["data"]["sha256"] == sha256(path)
+    assert manifest["seeds"]["simulation"] is None
+    assert sha256(path)[:16] in md
     assert "Calibration to the EVA note" not in md
     found = scan_outputs(out, n_people=1_000)
     assert any(v.rule == "small cell" for v in found)
@@ -104,3 +115,57 @@ def test_run_on_own_data_private_keeps_everything(tmp_path):
 def test_run_refuses_bad_settings(capsys):
     assert main(["run", "--rate", "10", "--quiet"]) == 64
     assert "--rate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--columns", "m.json"], "--columns maps the columns of --data"),
+    (["run", "--data", "x.parquet", "--n", "100"], "--n sets the size"),
+    (["run", "--drop-incomplete"], "--drop-incomplete applies to --data"),
+])
+def test_options_that_would_be_ignored_are_refused(argv, message, capsys):
+    assert main(argv) == 64
+    assert message in capsys.readouterr().err
+
+
+def test_an_internal_error_has_its_own_exit_code_and_a_log(tmp_path, monkeypatch, capsys):
+    import amu_causal.cli as cli
+
+    def broken(args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(cli, "_cmd_validate", broken)
+    parser = cli._parser
+    monkeypatch.setattr(cli, "_parser", lambda: _with_validate(parser(), broken))
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "x.parquet"]) == 70
+    err = capsys.readouterr().err
+    assert "internal error" in err and "amu-causal-error.log" in err
+    log = (tmp_path / "amu-causal-error.log").read_text()
+    assert "KeyError" in log and "amu-causal validate x.parquet" in log
+
+
+def _with_validate(parser, func):
+    for action in parser._subparsers._group_actions:
+        action.choices["validate"].set_defaults(func=func)
+    return parser
+
+
+def test_exit_codes_are_listed_in_help(capsys):
+    assert main(["run", "--help"]) == 0
+    text = capsys.readouterr().out
+    for code in ("0 ", "2 ", "3 ", "64", "70"):
+        assert f"  {code}" in text
+
+
+def test_drop_incomplete_drops_and_reports(tmp_path, capsys):
+    df, _ = ac.simulate_register(n=600, seed=4)
+    df["age"] = df["age"].astype("float")
+    df.loc[df.index[:7], "age"] = float("nan")
+    path = ac.write_register(df, tmp_path / "own.parquet")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "first rows: 1, 2, 3, 4, 5" in err
+    from amu_causal.report.job import JobSettings, _load
+
+    kept, _ = _load(JobSettings(data=path, drop_incomplete=True))
+    assert len(kept) == 593

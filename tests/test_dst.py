@@ -161,7 +161,7 @@ def test_each_malformed_input_gets_a_typed_error(raw, tmp_path, case):
 def test_the_error_names_the_unknown_codes(raw, tmp_path):
     folder = _copy(raw, tmp_path)
     _edit(folder, "bef", lambda t: t.assign(CIVST="X"))
-    with pytest.raises(RawRegisterError, match="'X'.*mapping file"):
+    with pytest.raises(RawRegisterError, match=r"'X'.*mapping file"):
         build_register(folder)
 
 

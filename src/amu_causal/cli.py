@@ -21,11 +21,21 @@ from .data import (
 )
 from .dst.builder import RawRegisterError
 from .privacy import PrivacyError
+from .provenance import command_line
 from .simulate import simulate_register
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_PRIVACY, EXIT_USAGE = 0, 2, 3, 64
+EXIT_OK, EXIT_INVALID, EXIT_PRIVACY, EXIT_USAGE, EXIT_INTERNAL = 0, 2, 3, 64, 70
+
+_EXIT_CODES = """exit codes:
+  0   success
+  2   invalid data: the register or a raw register breaks the contract, or a file cannot
+      be read (the message lists every problem, with row numbers)
+  3   output that breaks the export rules (amu_causal.privacy)
+  64  bad usage: an unknown, conflicting or out-of-range option
+  70  internal error: a bug; the traceback is written to amu-causal-error.log in the
+      output folder (or the current folder) - please report it with that file"""
 
 
 class _Stages:
@@ -116,6 +126,15 @@ def _cmd_build_register(args) -> int:
 def _cmd_run(args) -> int:
     from .report.job import JobSettings, run_job
 
+    if args.data is None and args.columns is not None:
+        raise ValueError("--columns maps the columns of --data; without --data the synthetic "
+                         "register is used and --columns would be ignored")
+    if args.data is None and args.drop_incomplete:
+        raise ValueError("--drop-incomplete applies to --data; the synthetic register is "
+                         "complete")
+    if args.data is not None and args.n is not None:
+        raise ValueError("--n sets the size of the synthetic register; with --data the "
+                         "register's own size is used and --n would be ignored")
     if not 0 <= args.rate <= 1:
         raise ValueError(f"--rate must be a share between 0 and 1 (0.10 for 10 %), got "
                          f"{args.rate}")
@@ -124,7 +143,9 @@ def _cmd_run(args) -> int:
     settings = JobSettings(data=args.data, columns=args.columns, out=args.out, quick=args.quick,
                            seed=args.seed, n=args.n, private=args.private,
                            min_count=args.min_count, rate=args.rate, draws=args.draws,
-                           tune=args.tune, quiet=args.quiet)
+                           tune=args.tune, quiet=args.quiet,
+                           command=command_line(["amu-causal", *args.argv]),
+                           drop_incomplete=args.drop_incomplete)
     page = run_job(settings)
     print(page)
     return EXIT_OK
@@ -132,14 +153,16 @@ def _cmd_run(args) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="amu-causal",
+        prog="amu-causal", epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Causal analysis of AMU courses and refugees' employment two years after "
         "settlement, on register data or a calibrated synthetic register.",
     )
     parser.add_argument("--version", action="version", version=f"amu-causal {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the main analysis and write a report")
+    run = sub.add_parser("run", help="run the main analysis and write a report",
+                         epilog=_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--data", type=Path, help="register file (default: synthetic register)")
     run.add_argument("--columns", type=Path, help="JSON column mapping for --data")
     run.add_argument("--out", type=Path, default=Path("results"), help="output folder")
@@ -158,6 +181,10 @@ def _parser() -> argparse.ArgumentParser:
                                                "with --quick)")
     run.add_argument("--tune", type=int, help="Bayesian warm-up per chain (default 400; 300 "
                                               "with --quick)")
+    run.add_argument("--drop-incomplete", action="store_true",
+                     help="drop rows of --data with missing values in contract columns "
+                          "(how many and why is printed and recorded in manifest.json); "
+                          "without it such rows are an error")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     run.set_defaults(func=_cmd_run)
 
@@ -203,11 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
     Exit codes: 0 success, 2 invalid data or unreadable file, 3 output that breaks the
-    export rules (see :mod:`amu_causal.privacy`), 64 bad usage.
+    export rules (see :mod:`amu_causal.privacy`), 64 bad usage, 70 internal error (the
+    traceback goes to ``amu-causal-error.log`` in the output folder), 130 interrupted.
     """
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
     except SystemExit as err:  # argparse exits on --help and on usage errors
         return EXIT_OK if err.code == 0 else EXIT_USAGE
     try:
@@ -224,6 +253,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to start again", file=sys.stderr)
+        return 130
+    except Exception as err:  # the last resort: log the bug and say where
+        return _internal_error(err, args)
+
+
+def _internal_error(err: BaseException, args) -> int:
+    """Write the traceback to a log in the output folder and say so."""
+    import traceback
+
+    from ._atomic import write_text
+
+    folder = Path(getattr(args, "out", None) or ".")
+    folder = folder if folder.suffix == "" else folder.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / "amu-causal-error.log"
+    except OSError:
+        log = Path("amu-causal-error.log")
+    text = (f"{command_line(['amu-causal', *getattr(args, 'argv', [])])}\n\n"
+            + "".join(traceback.format_exception(err)))
+    write_text(log, text)
+    print(f"internal error: {type(err).__name__}: {err}\nThis is a bug in amu_causal, not in "
+          f"your data or options. The traceback is in {log}; please report it with that "
+          "file (it holds no data, only the program's state).", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -133,6 +133,10 @@ def test_row_level_problems_count_rows_and_name_first_ids(register):
     (problem,) = info.value.problems
     assert problem.n_rows == 7
     assert problem.example_ids == tuple(register["person_id"].iloc[5:10])
+    assert problem.example_rows == (6, 7, 8, 9, 10)
+    # messages show row numbers, never person ids (they may be copied out of the server)
+    assert "first rows: 6, 7, 8, 9, 10" in str(problem)
+    assert str(register["person_id"].iloc[5]) not in str(problem).split("rows")[-1]
     assert problem.fix
 
 
@@ -146,7 +150,8 @@ def test_every_problem_is_listed_at_once(register):
     columns = {p.column for p in info.value.problems}
     assert {"sex", "age", "permit_month", "person_id"} <= columns
     table = info.value.to_frame()
-    assert set(table.columns) == {"column", "rule", "n_rows", "example_ids", "fix"}
+    assert set(table.columns) == {"column", "rule", "n_rows", "example_ids", "example_rows",
+                                  "fix"}
 
 
 def test_empty_frame(register):

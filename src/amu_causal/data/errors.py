@@ -28,9 +28,14 @@ class Problem:
     n_rows : int
         How many rows break it (0 for problems that concern the whole frame).
     example_ids : tuple
-        The first few ``person_id`` values of the offending rows.
+        The first few ``person_id`` values of the offending rows (kept for
+        work inside the research environment; not printed).
     fix : str
         What to do about it.
+    example_rows : tuple
+        The same rows' numbers in the file (1 = the first data row), which
+        is what messages show: a message may be copied out of the research
+        environment, a person number should not be.
     """
 
     column: str
@@ -38,12 +43,13 @@ class Problem:
     n_rows: int = 0
     example_ids: tuple = ()
     fix: str = ""
+    example_rows: tuple = ()
 
     def __str__(self) -> str:
         where = f" ({self.n_rows:,} rows" if self.n_rows else ""
-        if self.example_ids:
-            ids = ", ".join(repr(i) for i in self.example_ids)
-            where += f"; first person_id: {ids}"
+        if self.example_rows:
+            rows = ", ".join(str(i) for i in self.example_rows)
+            where += f"; first rows: {rows}"
         if where:
             where += ")"
         fix = f" Fix: {self.fix}" if self.fix else ""
@@ -106,6 +112,7 @@ class RegisterDataError(ValueError):
                     "rule": p.rule,
                     "n_rows": p.n_rows,
                     "example_ids": list(p.example_ids),
+                    "example_rows": list(p.example_rows),
                     "fix": p.fix,
                 }
                 for p in self.problems

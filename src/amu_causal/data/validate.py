@@ -29,7 +29,8 @@ def _example_ids(df: pd.DataFrame, mask: np.ndarray) -> tuple:
 
 def _problem(df, column, rule, mask, fix="") -> Problem:
     mask = np.asarray(mask, dtype=bool)
-    return Problem(column, rule, int(mask.sum()), _example_ids(df, mask), fix)
+    rows = tuple(int(i) + 1 for i in np.flatnonzero(mask)[:_N_EXAMPLES])
+    return Problem(column, rule, int(mask.sum()), _example_ids(df, mask), fix, rows)
 
 
 def _as_integer(df: pd.DataFrame, spec: ColumnSpec, problems: list[Problem]) -> pd.Series | None:

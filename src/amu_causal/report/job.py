@@ -58,6 +58,12 @@ class JobSettings:
         of 352 and an R-hat of 1.013, so the warm-up stays at 400.
     quiet : bool
         No progress lines.
+    command : str, optional
+        The command line as typed (recorded in the manifest and the report).
+    drop_incomplete : bool
+        Drop rows of ``data`` with missing values in contract columns
+        (:func:`amu_causal.drop_incomplete_rows`), reporting how many and why
+        in the progress lines and the manifest.
     """
 
     data: Path | None = None
@@ -72,6 +78,8 @@ class JobSettings:
     draws: int | None = None
     tune: int | None = None
     quiet: bool = False
+    command: str = ""
+    drop_incomplete: bool = False
 
     @property
     def synthetic(self) -> bool:
@@ -185,14 +193,26 @@ def baseline_stage(df: pd.DataFrame, seed: int, synthetic: bool) -> dict:
 
 
 def _load(settings: JobSettings):
-    from ..data import load_register, read_column_mapping, validate_register
+    from ..data import (
+        drop_incomplete_rows,
+        load_register,
+        read_column_mapping,
+        validate_register,
+    )
     from ..simulate import simulate_register
 
     if settings.synthetic:
         df, truth = simulate_register(n=settings.size, seed=settings.seed)
         return validate_register(df), truth
     mapping = read_column_mapping(settings.columns) if settings.columns else {}
-    return load_register(settings.data, **mapping), None
+    if not settings.drop_incomplete:
+        return load_register(settings.data, **mapping), None
+    df = load_register(settings.data, **mapping, validate=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the counts are reported by the caller
+        kept, report = drop_incomplete_rows(df)
+    kept.attrs["dropped_incomplete"] = report
+    return validate_register(kept), None
 
 
 def _sample(model, pm_model, compiled, design, seed, data=None):
@@ -257,6 +277,12 @@ def run_job(settings: JobSettings) -> Path:
         print(f"replacing the results of an earlier run in {settings.out} "
               f"(removed {', '.join(removed)} first)", file=sys.stderr)
     df, truth = _load(settings)
+    dropped = df.attrs.pop("dropped_incomplete", None)
+    if dropped is not None and len(dropped):
+        reasons = ", ".join(f"{r.column} missing in {r.n_missing:,}"
+                            for r in dropped.itertuples() if r.column != "<any>")
+        total = int(dropped.loc[dropped["column"] == "<any>", "n_missing"].sum())
+        stages(f"--drop-incomplete: dropped {total:,} rows with missing values ({reasons})")
     stages(f"{'simulated' if settings.synthetic else 'loaded'} and validated the register "
            f"({len(df):,} people)")
 
@@ -357,11 +383,44 @@ def run_job(settings: JobSettings) -> Path:
     md, page = doc.write(out.folder)
     out.add(md.name, "report")
     out.add(page.name, "report")
-    out.write_manifest(command="amu-causal run", seed=settings.seed, n_people=len(df),
-                       stages=stages.log)
+    out.write_manifest(**provenance(settings, n_people=len(df), stages=stages.log,
+                                    dropped_incomplete=None if dropped is None
+                                    else dropped.to_dict("records")))
     if not settings.private:
         check_outputs(out.folder, min_count=settings.min_count, n_people=len(df))
         stages("export scan: no microdata and no cell below "
                f"{settings.min_count} people")
     stages(f"wrote {page}")
     return page
+
+
+def provenance(settings: JobSettings, **extra) -> dict:
+    """What ``manifest.json`` records about how a run was made.
+
+    The command with every option, the settings, the package, Python,
+    platform and dependency versions, the input file's SHA-256 and the column
+    mapping used (its content and checksum), the seeds, and whatever is
+    passed in ``extra`` (people, stage wall times).
+    """
+    import json
+
+    from ..provenance import command_line, environment, sha256
+
+    inputs = {}
+    if settings.data is not None:
+        inputs["data"] = {"path": str(settings.data), "sha256": sha256(settings.data)}
+    if settings.columns is not None:
+        inputs["columns"] = {"path": str(settings.columns), "sha256": sha256(settings.columns),
+                             "mapping": json.loads(Path(settings.columns).read_text(
+                                 encoding="utf-8"))}
+    draws, tune = settings.sampling
+    return {
+        "command": settings.command or command_line(),
+        "settings": {"data": settings.data, "columns": settings.columns, "out": settings.out,
+                     "quick": settings.quick, "n": settings.n, "private": settings.private,
+                     "min_count": settings.min_count, "rate": settings.rate, "draws": draws,
+                     "tune": tune, "drop_incomplete": settings.drop_incomplete},
+        "seeds": {"root": settings.seed, "simulation": None if settings.data else settings.seed,
+                  "estimators and sampler": settings.seed},
+        "inputs": inputs, "environment": environment(), **extra,
+    }

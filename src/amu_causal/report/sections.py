@@ -381,9 +381,19 @@ def policy(doc, out, bayes, adjusted, df, truth, *, rate: float) -> None:
 def closing(doc, out, settings, stages) -> None:
     """How the report was made, and what may leave the research environment."""
     doc.heading("About this run")
-    rows = [("command", "amu-causal run" + (" --quick" if settings.quick else "")
-             + ("" if settings.synthetic else f" --data {settings.data}")
-             + f" --seed {settings.seed}"),
+    from ..provenance import command_line, environment, sha256
+
+    env = environment()
+    deps = env["dependencies"]
+    rows = [("command", settings.command or command_line()),
+            ("amu_causal", env["amu_causal"]),
+            ("Python, platform", f"{env['python']}, {env['platform']}"),
+            ("main libraries", ", ".join(f"{k} {deps[k]}" for k in (
+                "pymc", "nutpie", "arviz", "doubleml", "pyfixest", "numpy", "pandas")
+                if deps.get(k))),
+            ("input", "synthetic register" if settings.synthetic else
+             f"{settings.data} (SHA-256 {sha256(settings.data)[:16]}...)"),
+            ("seed", str(settings.seed)),
             ("Bayesian draws x warm-up per chain", "{} x {}".format(*settings.sampling)),
             ("minimum cell size", str(settings.min_count)),
             ("export-safe", "no (--private)" if settings.private else "yes")]
@@ -393,7 +403,10 @@ def closing(doc, out, settings, stages) -> None:
     doc.table(timing, "Stages and elapsed time", ".1f")
     doc.text("Rerunning with the same inputs and seed gives the same numbers. Every file is "
              "written atomically and listed with its checksum in manifest.json, which is "
-             "written last." + ("" if settings.private else
+             "written last and records the full command, every setting, the input's and the "
+             "column mapping's SHA-256, the seeds, the versions of Python and of every "
+             "library that decides the numbers, and the wall time of each stage."
+             + ("" if settings.private else
                                 " Once this report is written the run scans the folder "
                                 "(amu_causal.privacy.scan_outputs) and fails if any table, "
                                 "figure or posterior breaks the export rules."))

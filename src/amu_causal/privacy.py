@@ -73,7 +73,8 @@ REGISTER_COLUMNS = frozenset({
     "employed_2y",
 })
 #: File types a results folder may hold for export.
-ALLOWED_SUFFIXES = frozenset({".csv", ".md", ".html", ".png", ".nc", ".json", ".txt"})
+ALLOWED_SUFFIXES = frozenset({".csv", ".md", ".html", ".png", ".nc", ".json", ".txt",
+                              ".tex"})
 #: InferenceData groups that carry data or per-person quantities.
 FORBIDDEN_GROUPS = ("observed_data", "constant_data", "log_likelihood", "posterior_predictive",
                     "prior_predictive", "predictions", "predictions_constant_data")
@@ -699,12 +700,13 @@ def scan_outputs(folder, *, min_count: int = MIN_COUNT,
                 out += _table_violations(table, f"{where} (table {k + 1})", min_count, n_people)
         elif suffix == ".nc":
             out += _netcdf_violations(path, where, min_count, n_people)
-        elif suffix == ".png":
+        elif suffix in (".png", ".tex"):
             source = listed.get(where, {}).get("source")
             if not source or not (folder / source).exists():
                 out.append(Violation(where, "figure source",
-                                     "a figure must name the table it was drawn from "
-                                     "(manifest.json), and that table must be present"))
+                                     "a figure or LaTeX table must name the table it was "
+                                     "drawn from (manifest.json), and that table must be "
+                                     "present"))
     return out
 
 

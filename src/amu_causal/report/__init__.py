@@ -2,6 +2,7 @@
 
 from . import descriptives
 from .document import Document
+from .latex import latex_table
 from .outputs import Outputs
 from .plots import plot_compare, plot_effects, plot_municipality_effects, plot_participation
 
@@ -9,6 +10,7 @@ __all__ = [
     "Document",
     "Outputs",
     "descriptives",
+    "latex_table",
     "plot_compare",
     "plot_effects",
     "plot_municipality_effects",

@@ -130,6 +130,20 @@ class Outputs:
         self._record(name, "posterior", export_safe=not self.private)
         return name
 
+    def latex(self, frame: pd.DataFrame, name: str, *, source: str, caption: str,
+              label: str, columns=None, digits: int = 3) -> str:
+        """Write a table for papers as LaTeX (booktabs), drawn from the table file ``source``.
+
+        ``frame`` must be what ``source`` holds (after suppression), so the
+        scan of ``source`` covers it.
+        """
+        from .latex import latex_table
+
+        latex_table(frame, caption=self.caption(caption), label=label, columns=columns,
+                    digits=digits, path=self.folder / name)
+        self._record(name, "latex", source=source, synthetic=self.synthetic)
+        return name
+
     def text(self, text: str, name: str, kind: str = "text") -> str:
         """Write a text file atomically."""
         write_text(self.folder / name, text)

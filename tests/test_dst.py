@@ -208,3 +208,17 @@ def test_build_register_command_then_run_reads_it(raw, tmp_path, capsys):
     (broken / "ras.parquet").unlink()
     assert main(["build-register", str(broken), "--out", str(tmp_path / "x.parquet")]) == 2
     assert "labour_status register" in capsys.readouterr().err
+
+
+def test_csv_raw_registers_with_iso_dates_build_the_same_table(raw, tmp_path):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for path in raw.glob("*.parquet"):
+        pd.read_parquet(path).to_csv(folder / f"{path.stem}.csv", index=False,
+                                     date_format="%Y-%m-%d")
+    built, _ = build_register(folder)
+    expected, _ = ac.simulate_register(n=N, seed=SEED)
+    assert built["person_id"].map(type).eq(str).all()  # text: leading zeros would survive
+    built = built.assign(person_id=built["person_id"].astype("int64")).sort_values(
+        "person_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(built, expected, check_dtype=False)

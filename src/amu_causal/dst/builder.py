@@ -203,6 +203,11 @@ def _dates(frame: pd.DataFrame, name: str, role: str, column: str | None = None
     if values.dtype == object and values.dropna().map(
             lambda v: hasattr(v, "year") and hasattr(v, "month")).all():
         return pd.to_datetime(values).astype("datetime64[s]")
+    if pd.api.types.is_string_dtype(values) and values.dropna().astype(str).str.fullmatch(
+            r"\d{4}-\d{2}-\d{2}").all():
+        # CSV has no date type: only ISO 8601 (YYYY-MM-DD) is read, so that no day and
+        # month are swapped; any other text is refused below
+        return pd.to_datetime(values, format="%Y-%m-%d").astype("datetime64[s]")
     raise RawRegisterError(name, column, f"holds {values.dtype} values, not dates",
                            values.dropna().astype(str).unique()[:3],
                            fix="convert it to dates first (pandas.to_datetime with the "
@@ -266,7 +271,9 @@ def build_register(folder: str | Path, *, mapping: dict | str | Path | None = No
         Holds one file per register (Parquet, SAS ``.sas7bdat`` or CSV),
         named as in the mapping's ``registers.<name>.file`` (``bef``,
         ``opholdsgrundlag``, ``udda``, ``audd``, ``kursist``, ``kotre``,
-        ``bfl``, ``ras``). Dates must be dates (Parquet and SAS keep them).
+        ``bfl``, ``ras``). Dates must be dates (Parquet and SAS keep them);
+        in CSV files they must be written ``YYYY-MM-DD``. CSV values are
+        read as text, so person numbers keep any leading zeros.
     mapping : dict, str or path-like, optional
         A project's coding file laid over the shipped one
         (:func:`read_mapping`), or an already read mapping.

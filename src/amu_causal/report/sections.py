@@ -403,6 +403,9 @@ def closing(doc, out, settings, stages) -> None:
                 if deps.get(k))),
             ("input", "synthetic register" if settings.synthetic else
              f"{settings.data} (SHA-256 {sha256(settings.data)[:16]}...)"),
+            ("column mapping", "none" if settings.columns is None else
+             f"{settings.columns} (SHA-256 {sha256(settings.columns)[:16]}...; its content is "
+             "in manifest.json)"),
             ("seed", str(settings.seed)),
             ("Bayesian draws x warm-up per chain", "{} x {}".format(*settings.sampling)),
             ("minimum cell size", str(settings.min_count)),

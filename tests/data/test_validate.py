@@ -127,6 +127,7 @@ def test_malformed_input_is_named(register, mutate, column, rule):
 
 
 def test_row_level_problems_count_rows_and_name_first_ids(register):
+    register = register.assign(person_id=register["person_id"] + 70_000)
     bad = _set("age", 99, rows=slice(5, 12))(register)
     with pytest.raises(ac.RegisterDataError) as info:
         ac.validate_register(bad)
@@ -136,7 +137,7 @@ def test_row_level_problems_count_rows_and_name_first_ids(register):
     assert problem.example_rows == (6, 7, 8, 9, 10)
     # messages show row numbers, never person ids (they may be copied out of the server)
     assert "first rows: 6, 7, 8, 9, 10" in str(problem)
-    assert str(register["person_id"].iloc[5]) not in str(problem).split("rows")[-1]
+    assert "70006" not in str(problem) and "person_id" not in str(problem)
     assert problem.fix
 
 

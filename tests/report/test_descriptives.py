@@ -85,13 +85,13 @@ def test_outputs_suppress_record_and_mark_synthetic(tmp_path, small_register):
     assert isinstance(pd.read_csv(tmp_path / "muni.csv"), pd.DataFrame)
 
 
-def test_raw_differences_resting_on_few_employed_are_blanked(small_register, tmp_path):
-    from amu_causal.report.sections import _safe_raw_differences
+def test_raw_differences_resting_on_few_employed_are_blanked(small_register):
+    from amu_causal.privacy import safe_raw_differences
 
     df, _ = small_register
     codes = sorted(df["municipality"].unique())
     table = pd.DataFrame({"municipality": codes, "raw_difference": 0.1})
-    safe = _safe_raw_differences(table, df, Outputs(tmp_path))
+    safe = safe_raw_differences(table, df, min_count=5)
     cells = df.groupby(["municipality", "amu"])["employed_2y"].agg(["sum", "size"])
     for code, value in zip(safe["municipality"], safe["raw_difference"], strict=True):
         c = cells.loc[code]

@@ -70,8 +70,7 @@ def test_run_quick_writes_every_section_and_passes_the_export_scan(tmp_path):
               "effects.csv", "evalues.csv", "ovb_minimal.csv", "dml_benchmarks.csv",
               "policy_national.csv", "policy_municipalities_a.csv"}
     assert figures | tables | {"report.html", "report.md", "manifest.json",
-                               "posterior.nc", "effects.tex",
-                               "sensitivity_scenarios.tex"} <= names
+                               "posterior.nc", "effects.tex"} <= names
     latex = (out / "effects.tex").read_text()
     assert "\\toprule" in latex and "\\bottomrule" in latex and "HierarchicalModel" in latex
     assert not any(".partial" in n for n in names)

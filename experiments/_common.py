@@ -43,16 +43,12 @@ def provenance(args, df, **extra) -> dict:
     """What an experiment's manifest records: command, options, input checksums, versions."""
     import sys
 
-    from amu_causal.provenance import command_line, environment, sha256
+    from amu_causal.provenance import command_line, environment, inputs
 
-    inputs = {}
-    if args.data:
-        inputs["data"] = {"path": str(args.data), "sha256": sha256(args.data)}
-    if getattr(args, "columns", None):
-        inputs["columns"] = {"path": str(args.columns), "sha256": sha256(args.columns)}
     return {"command": command_line(["python", *sys.argv]),
             "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-            "seed": args.seed, "n_people": len(df), "inputs": inputs,
+            "seed": args.seed, "n_people": len(df),
+            "inputs": inputs(args.data or None, getattr(args, "columns", None) or None),
             "environment": environment(), **extra}
 
 

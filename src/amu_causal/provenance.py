@@ -9,7 +9,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["DEPENDENCIES", "command_line", "environment", "sha256"]
+__all__ = ["DEPENDENCIES", "command_line", "environment", "inputs", "sha256"]
 
 #: The libraries whose versions decide the numbers, recorded in every manifest.
 DEPENDENCIES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "scipy", "pandas", "xarray",
@@ -96,3 +96,36 @@ def command_line(argv=None) -> str:
     if argv:
         argv[0] = Path(argv[0]).name
     return shlex.join(argv)
+
+
+def inputs(data=None, columns=None, *, mapping_content: bool = False) -> dict:
+    """Paths and SHA-256 of a run's register file and column mapping (none when synthetic).
+
+    Parameters
+    ----------
+    data, columns : str or path-like, optional
+        The register file and its column mapping.
+    mapping_content : bool, default False
+        Also record the mapping's JSON content.
+
+    Returns
+    -------
+    dict
+        ``data`` and ``columns`` entries for those given.
+
+    Examples
+    --------
+    >>> from amu_causal.provenance import inputs
+    >>> inputs()
+    {}
+    """
+    import json
+
+    out = {}
+    if data is not None:
+        out["data"] = {"path": str(data), "sha256": sha256(data)}
+    if columns is not None:
+        out["columns"] = {"path": str(columns), "sha256": sha256(columns)}
+        if mapping_content:
+            out["columns"]["mapping"] = json.loads(Path(columns).read_text(encoding="utf-8"))
+    return out

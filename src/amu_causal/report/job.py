@@ -402,17 +402,8 @@ def provenance(settings: JobSettings, **extra) -> dict:
     mapping used (its content and checksum), the seeds, and whatever is
     passed in ``extra`` (people, stage wall times).
     """
-    import json
+    from ..provenance import command_line, environment, inputs
 
-    from ..provenance import command_line, environment, sha256
-
-    inputs = {}
-    if settings.data is not None:
-        inputs["data"] = {"path": str(settings.data), "sha256": sha256(settings.data)}
-    if settings.columns is not None:
-        inputs["columns"] = {"path": str(settings.columns), "sha256": sha256(settings.columns),
-                             "mapping": json.loads(Path(settings.columns).read_text(
-                                 encoding="utf-8"))}
     draws, tune = settings.sampling
     return {
         "command": settings.command or command_line(),
@@ -422,5 +413,6 @@ def provenance(settings: JobSettings, **extra) -> dict:
                      "tune": tune, "drop_incomplete": settings.drop_incomplete},
         "seeds": {"root": settings.seed, "simulation": None if settings.data else settings.seed,
                   "estimators and sampler": settings.seed},
-        "inputs": inputs, "environment": environment(), **extra,
+        "inputs": inputs(settings.data, settings.columns, mapping_content=True),
+        "environment": environment(), **extra,
     }

@@ -32,10 +32,11 @@ from .data import (
     validate_register,
     write_register,
 )
-from .diagnostics import ConvergenceError, ConvergenceWarning
+from .diagnostics import ConvergenceError, ConvergenceWarning, Thresholds
 from .models import LatentConfounder, Priors
 from .report import plot_compare, plot_effects, plot_municipality_effects, plot_participation
-from .results import CausalResult, compare
+from .results import CausalResult, ResultUnavailableError, compare
+from .sampling import SamplerSettings
 from .simulate import (
     SimulationParameters,
     Truth,
@@ -60,7 +61,10 @@ __all__ = [
     "RegisterDataError",
     "RegisterDataWarning",
     "RegisterFileError",
+    "ResultUnavailableError",
+    "SamplerSettings",
     "SimulationParameters",
+    "Thresholds",
     "Truth",
     "UnknownMunicipalityError",
     "__version__",

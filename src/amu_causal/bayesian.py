@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -30,7 +29,7 @@ from .models.design import Design, build_design
 from .models.joint import HYPERPARAMETERS, PARTS, build_joint_model, linear_predictors
 from .models.priors import Priors
 from .results import CausalResult
-from .sampling import SamplerSettings, available_cores, sample_model
+from .sampling import SamplerSettings, available_cores
 
 __all__ = ["HierarchicalModel"]
 
@@ -163,20 +162,24 @@ class HierarchicalModel:
         design = build_design(df)
         return self.build_from_design(design), design
 
-    def build_from_design(self, design: Design):
+    def build_from_design(self, design: Design, *, likelihood: str = "bernoulli"):
         """The PyMC model for an already coded :class:`Design` (no sampling).
 
         Parameters
         ----------
         design : Design
             The register coded by ``amu_causal.models.design.build_design``.
+        likelihood : {"bernoulli", "fused"}, default "bernoulli"
+            The reference form or the fast one the fit engine samples (same
+            log density; see :func:`amu_causal.models.build_joint_model`).
 
         Returns
         -------
         pymc.Model
         """
         return build_joint_model(design, priors=self.priors, mundlak=self.mundlak,
-                                 joint=self.joint, confounder=self.confounder)
+                                 joint=self.joint, confounder=self.confounder,
+                                 likelihood=likelihood)
 
     def prior_predictive(self, df: pd.DataFrame, draws: int = 500) -> pd.DataFrame:
         """What the priors imply for participation and employment rates.
@@ -283,11 +286,9 @@ class HierarchicalModel:
             R-hat above 1.01, bulk or tail ESS below 400 (for the
             hyperparameters and the estimands), divergences, or low E-BFMI.
         """
-        start = time.perf_counter()
-        model, design = self.build(df)
-        idata = sample_model(model, self.sampler_settings(), random_seed=self.random_seed)
-        return self.result_from_idata(idata, design, seconds=time.perf_counter() - start,
-                                      strict=strict)
+        from .engine import fit_design
+
+        return fit_design(self, build_design(df), strict=strict)
 
     def result_from_idata(self, idata, design: Design, *, seconds: float = float("nan"),
                           strict: bool = False) -> CausalResult:
@@ -318,6 +319,9 @@ class HierarchicalModel:
         table, sampler = mcmc_diagnostics(idata, names)
         estimand_table, _ = mcmc_diagnostics(
             xr_to_idata(draws[["ATE", "ATT", "ATE_by_attachment"]]), None)
+        # The estimands' rows carry their names in effects(): ATE[attachment=none]
+        estimand_table["parameter"] = estimand_table["parameter"].str.replace(
+            r"^ATE_by_attachment\[(.*)\]$", r"ATE[attachment=\1]", regex=True)
         table = pd.concat([table, estimand_table], ignore_index=True)
         problems = check_convergence(table, sampler, self.thresholds, strict=strict)
         idata.add_groups({"estimands": draws})

@@ -17,7 +17,18 @@ EFFECT_COLUMNS = ("estimator", "estimand", "estimate", "std_error", "ci_lower", 
 
 
 class ResultUnavailableError(LookupError):
-    """A table or quantity the estimator behind a result does not provide."""
+    """A table or quantity the estimator behind a result does not provide.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> try:
+    ...     ac.OLSFixedEffects().fit(df).table("overlap")
+    ... except ac.ResultUnavailableError as err:
+    ...     print(type(err).__name__)
+    ResultUnavailableError
+    """
 
 
 @dataclass

@@ -77,7 +77,13 @@ class SamplerSettings:
             raise ValueError(f"target_accept must lie in [0.5, 1), got {self.target_accept}")
 
     def to_dict(self) -> dict:
-        """Plain-dict form."""
+        """Plain-dict form.
+
+        Returns
+        -------
+        dict
+            Setting name to value.
+        """
         return asdict(self)
 
 

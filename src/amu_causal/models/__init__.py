@@ -2,9 +2,9 @@
 
 from .confounder import LatentConfounder
 from .design import Design, build_design
-from .joint import HYPERPARAMETERS, PARTS, build_joint_model, linear_predictors
+from .joint import HYPERPARAMETERS, PARTS, build_joint_model, fused_data, linear_predictors
 from .priors import Priors
 
 __all__ = ["HYPERPARAMETERS", "PARTS", "Design", "LatentConfounder",
-           "Priors", "build_design", "build_joint_model",
+           "Priors", "build_design", "build_joint_model", "fused_data",
            "linear_predictors"]

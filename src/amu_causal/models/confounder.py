@@ -204,7 +204,7 @@ class LatentConfounder:
         nodes, weights = self.support()
         # The signs are computed in the graph from A and Y themselves, so the only
         # per-person inputs are the data arrays (which a compiled model can swap for
-        # shared variables, see amu_causal.validation.compiled.share_design_data).
+        # shared variables; the fit engine uses the fused likelihood instead).
         treatment = pt.as_tensor_variable(treatment)
         outcome = pt.as_tensor_variable(outcome)
         took = pt.eq(treatment, 1)

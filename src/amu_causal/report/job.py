@@ -215,17 +215,15 @@ def _load(settings: JobSettings):
     return validate_register(kept), None
 
 
-def _sample(model, pm_model, compiled, design, seed, data=None):
+def _fit(model, design, seed, report_as=None, progressbar=None):
+    """One Bayesian fit through the engine; convergence warnings go to stderr."""
     from ..diagnostics import ConvergenceWarning
-    from ..sampling import sample_model
+    from ..engine import fit_design
 
-    start = time.perf_counter()
-    if data:
-        compiled = compiled.with_data(**data)
-    idata = sample_model(pm_model, model.sampler_settings(), random_seed=seed, compiled=compiled)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        result = model.result_from_idata(idata, design, seconds=time.perf_counter() - start)
+        result = fit_design(model, design, random_seed=seed, report_as=report_as,
+                            progressbar=progressbar)
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             print(f"warning: {w.message}", file=sys.stderr)
@@ -260,11 +258,10 @@ def run_job(settings: JobSettings) -> Path:
     matplotlib.use("Agg")  # files only; no display on a research server
 
     from ..bayesian import HierarchicalModel
+    from ..engine import compiled_structure
     from ..models.confounder import LatentConfounder
     from ..models.design import build_design
     from ..privacy import check_outputs, exportable_municipalities
-    from ..sampling import compile_model
-    from ..validation.compiled import share_design_data
     from . import sections
     from .document import Document
     from .outputs import Outputs
@@ -298,52 +295,29 @@ def run_job(settings: JobSettings) -> Path:
         model = HierarchicalModel(draws=draws, tune=tune, random_seed=settings.seed,
                                   progressbar=not settings.quiet)
         design = build_design(df)
-        latent, plain_data = None, None
-        # Per-person arrays become shared variables before compiling, so the compiled
-        # graph does not depend on the data: numba's disk cache then serves any register
-        # of the same model (measured at n = 23,125, second process, other data: 34 s
-        # to compile against about 60 s with the data as constants). A gradient costs
-        # somewhat more with shared data (median 3.5 against 2.6 ms, binary U, n =
-        # 23,125); the job's two fits take roughly 30,000 gradients per chain, so here
-        # the two effects are of the same size (the job with shared data: 157-162 s;
-        # with constants it was not timed after the other changes), while for the 25
-        # cells of the sensitivity grid the constants win.
-        if settings.quick:
-            fitted = model
-        else:
-            # One compiled model serves the plain fit and the latent-confounder scenario:
-            # with both strengths 0 the marginalised likelihood is the plain one exactly
-            # (the weights sum to 1), and a second compilation is saved. A binary U (two
-            # terms, standardised like the normal U of the grid) also costs less per
-            # gradient than the plain Bernoulli likelihood (docs/performance.rst).
-            fitted = replace(model, confounder=LatentConfounder(
-                0.0, 0.0, distribution="binary"), draws=400, tune=200)
-            plain_data = {"confounder_participation": 0.0, "confounder_employment": 0.0}
-        pm_model = fitted.build_from_design(design)
-        with stages.running("compiling the Bayesian model (numba: 30-40 s once cached, "
+        # One compiled model serves the plain fit and the latent-confounder scenario:
+        # with both strengths 0 the marginalised likelihood is the plain one exactly
+        # (the weights sum to 1), and a second compilation is saved.
+        fitted = model if settings.quick else replace(model, confounder=LatentConfounder(
+            0.0, 0.0, distribution="binary"), draws=400, tune=200)
+        with stages.running("compiling the Bayesian model (numba: about 20 s once cached, "
                             "60-100 s on a machine's first run)"):
-            compiled = compile_model(share_design_data(pm_model, design).model, model.sampler)
-        if settings.quick:
-            stages("compiled the Bayesian model")
-        else:
-            latent = (fitted, pm_model, compiled)
-            stages("compiled the Bayesian model (with a latent confounder, strengths as data)")
+            compiled_structure(fitted, design)
+        stages("compiled the Bayesian model" + ("" if settings.quick else
+               " (with a latent confounder, strengths as data)"))
 
         # The Bayesian fits run while the baselines finish in the worker.
-        bayes = _sample(model, pm_model, compiled, design, settings.seed, data=plain_data)
+        bayes = _fit(replace(fitted, draws=draws, tune=tune), design, settings.seed,
+                     report_as=model)
         stages(f"Bayesian hierarchical model ({draws} draws after {tune} warm-up x "
                f"{model.chains} chains, {bayes.settings['seconds']:g} s sampling)")
         adjusted = []
-        if latent is not None:
-            latent_model, pm_latent, compiled_latent = latent
+        if not settings.quick:
             for k, (label, lam_d, lam_y) in enumerate(_latent_scenarios(bayes, design)):
-                cell = replace(latent_model, confounder=replace(latent_model.confounder,
-                                                                 participation=lam_d,
-                                                                 employment=lam_y))
-                result = _sample(cell, pm_latent, compiled_latent, design,
-                                 settings.seed + 1 + k,
-                                 data={"confounder_participation": lam_d,
-                                       "confounder_employment": lam_y})
+                cell = replace(fitted, confounder=replace(fitted.confounder,
+                                                          participation=lam_d,
+                                                          employment=lam_y))
+                result = _fit(cell, design, settings.seed + 1 + k)
                 adjusted.append((label, lam_d, lam_y, result))
                 stages(f"latent confounder {label} ({lam_d:.2f}, {lam_y:.2f}): ATE "
                        f"{100 * result.estimate('ATE'):.1f} points")

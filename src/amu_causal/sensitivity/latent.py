@@ -312,7 +312,7 @@ def latent_confounder_grid(
     Notes
     -----
     The model is compiled once with the strengths as data and each cell
-    only swaps them (``CompiledModel.with_data``). Cells start cold: nutpie
+    only swaps them (:func:`amu_causal.engine.fit_design`). Cells start cold: nutpie
     adapts its mass matrix afresh in each cell, and starting a cell at
     draws of its neighbour's posterior was measured to lengthen the
     warm-up (nutpie's first mass matrix comes from the gradient at the
@@ -334,7 +334,7 @@ def latent_confounder_grid(
     ...     checkpoint="latent_grid.csv")  # doctest: +SKIP
     >>> ax = grid.plot_contour("p_positive")  # doctest: +SKIP
     """
-    from ..sampling import compile_model, sample_model
+    from ..engine import fit_design
 
     model = model or HierarchicalModel(progressbar=False)
     if model.sampler != "nutpie":
@@ -355,13 +355,6 @@ def latent_confounder_grid(
     rows = [r for c in cells if c in done for r in done[c]]
     benchmark_table = _read_benchmarks(checkpoint, key)  # kept when a run resumes
     if todo:
-        pm_model = model.build_from_design(design)  # the design is coded once
-        # The data stay constants here: with shared variables the compilation is
-        # cached across registers (about 35 s instead of 60 s at n = 23,125), but a
-        # gradient costs more (median 3.5 against 2.6 ms, binary U), which 25 cells of
-        # about 8,400 gradients per chain outweigh.
-        compiled = compile_model(pm_model, "nutpie")
-        settings = model.sampler_settings()
         bar = _progress(progress, len(cells), len(cells) - len(todo))
         try:
             for k, (lam_d, lam_y) in enumerate(cells):
@@ -371,20 +364,16 @@ def latent_confounder_grid(
                                                                participation=lam_d,
                                                                employment=lam_y))
                 start = time.perf_counter()
-                idata = sample_model(
-                    pm_model, settings,
-                    random_seed=None if random_seed is None else random_seed + k,
-                    compiled=compiled.with_data(confounder_participation=lam_d,
-                                                confounder_employment=lam_y))
                 with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    result = cell_model.result_from_idata(idata, design,
-                                                          seconds=time.perf_counter() - start)
+                    warnings.simplefilter("ignore")  # each cell's diagnostics are in the table
+                    result = fit_design(
+                        cell_model, design, progressbar=False,
+                        random_seed=None if random_seed is None else random_seed + k)
                 cell_rows = _cell_rows(result, lam_d, lam_y, time.perf_counter() - start)
                 rows.extend(cell_rows)
                 done[(lam_d, lam_y)] = cell_rows
                 if benchmark_table is None and (lam_d, lam_y) == min(cells, key=sum):
-                    benchmark_table = confounder_benchmarks(idata.posterior, design,
+                    benchmark_table = confounder_benchmarks(result.idata.posterior, design,
                                                             benchmarks)
                 _write_checkpoint(checkpoint, key, rows, benchmark_table)
                 bar.advance(f"U strengths ({lam_d:g}, {lam_y:g}): ATE "
@@ -404,10 +393,6 @@ def latent_confounder_grid(
     )
 
 
-#: Row of each grid estimand in the diagnostics table.
-_DIAGNOSTIC_NAME = {"ATE": "ATE", "ATT": "ATT", "ATE[attachment=none]": "ATE_by_attachment[none]"}
-
-
 def _cell_rows(result, lam_d: float, lam_y: float, seconds: float) -> list[dict]:
     diag = result.diagnostics()
     by_name = diag.set_index("parameter")
@@ -415,7 +400,7 @@ def _cell_rows(result, lam_d: float, lam_y: float, seconds: float) -> list[dict]
     rows = []
     for estimand in _ESTIMANDS:
         r = effects.loc[estimand]
-        own = by_name.loc[_DIAGNOSTIC_NAME[estimand]]
+        own = by_name.loc[estimand]
         rows.append({"participation": lam_d, "employment": lam_y, "estimand": estimand,
                      "estimate": r["estimate"], "std_error": r["std_error"],
                      "ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"],

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from ..bayesian import HierarchicalModel
+from ..engine import fit_design, padded_design
 from ..models.design import build_design
 from ..results import ResultUnavailableError
 from ..simulate.register import simulate_register
-from .compiled import fit_compiled, padded_design
 from .execution import check_root_seed, replication_seed, run_tasks, seed_int, single_threaded
 from .metrics import performance_table
 from .scenarios import Scenario, get_scenario
@@ -148,15 +148,14 @@ class _Task:
     estimators: tuple
 
 
-def _uses_compiled(estimator) -> bool:
-    return (isinstance(estimator, HierarchicalModel) and estimator.sampler == "nutpie"
-            and not estimator.mundlak)
-
-
 def _fit(estimator, df: pd.DataFrame, seed: int):
-    if _uses_compiled(estimator):
-        model = dataclasses.replace(estimator, random_seed=seed, progressbar=False)
-        return fit_compiled(model, padded_design(build_design(df)), random_seed=seed)
+    if isinstance(estimator, HierarchicalModel):
+        # Padded to all municipalities, so every register of the study shares one
+        # compiled model (not with Mundlak terms: absent municipalities would enter
+        # the municipal means); chains one after another, one core per replication.
+        design = build_design(df)
+        return fit_design(estimator, design if estimator.mundlak else padded_design(design),
+                          random_seed=seed, cores=1, progressbar=False)
     if dataclasses.is_dataclass(estimator) and "random_seed" in {
             f.name for f in dataclasses.fields(estimator)}:
         estimator = dataclasses.replace(estimator, random_seed=seed)
@@ -186,12 +185,9 @@ def _own_diagnostics(result) -> dict:
     by_name = table.set_index("parameter")
     out = {}
     for estimand in result.effects_table["estimand"]:
-        name = estimand
-        if estimand.startswith("ATE[attachment="):
-            name = f"ATE_by_attachment[{estimand[len('ATE[attachment='):-1]}]"
-        if name in by_name.index:
-            out[estimand] = {"r_hat": float(by_name.loc[name, "r_hat"]),
-                             "ess_bulk": float(by_name.loc[name, "ess_bulk"])}
+        if estimand in by_name.index:
+            out[estimand] = {"r_hat": float(by_name.loc[estimand, "r_hat"]),
+                             "ess_bulk": float(by_name.loc[estimand, "ess_bulk"])}
     return out
 
 
@@ -284,7 +280,7 @@ def run_monte_carlo(study: MonteCarloStudy, directory, *, executor=None,
     seed and its index, and each replication runs single-threaded (nutpie's
     chains one after another), so the stored numbers are the same with one
     worker, two, or a Dask cluster. The Bayesian model is compiled once per
-    worker (see :func:`amu_causal.validation.compiled.fit_compiled`).
+    worker (see :func:`amu_causal.engine.fit_design`).
 
     Examples
     --------

@@ -25,11 +25,11 @@ from scipy.special import expit, log_expit
 
 from ..bayesian import HierarchicalModel
 from ..data.schema import ATTACHMENT_GROUPS
+from ..engine import fit_design, padded_design
 from ..estimands import effect_draws
 from ..models.design import Design, build_design
 from ..models.joint import HYPERPARAMETERS, linear_predictors
 from ..simulate.register import simulate_register
-from .compiled import fit_compiled, padded_design
 from .execution import check_root_seed, replication_seed, run_tasks, seed_int, single_threaded
 from .store import StudyStore
 
@@ -148,10 +148,9 @@ class SBCStudy:
     def __post_init__(self):
         if not isinstance(self.model, HierarchicalModel):
             raise TypeError("model must be a HierarchicalModel")
-        if (self.model.sampler != "nutpie" or self.model.mundlak
-                or self.model.confounder is not None):
-            raise ValueError("SBC runs the nutpie model without Mundlak terms or latent "
-                             "confounder (it reuses one compiled model)")
+        if self.model.mundlak or self.model.confounder is not None:
+            raise ValueError("SBC runs the model without Mundlak terms or latent confounder "
+                             "(its prior draws and log-likelihood are of that model)")
         for name in ("n", "n_fits", "thin_to", "bins"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -316,8 +315,8 @@ def run_fit(task: _Task) -> pd.DataFrame:
         common = {"fit": task.index, "n_treated": int(treatment.sum()),
                   "employment_rate": float(outcome.mean())}
         try:
-            result = fit_compiled(study.model, data, random_seed=seed_int(
-                replication_seed(study.root_seed, task.index, 2)))
+            result = fit_design(study.model, data, random_seed=seed_int(
+                replication_seed(study.root_seed, task.index, 2)), cores=1, progressbar=False)
         except Exception as err:  # recorded: a failed fit is counted, not lost
             return pd.DataFrame([common | {"quantity": "", "error": "".join(
                 traceback.format_exception_only(err)).strip()}])

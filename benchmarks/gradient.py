@@ -65,7 +65,9 @@ def main() -> None:
         fused_ms = 1e3 * float(np.median(times["fused"]))
         rows.append({"model": form, "reference_ms": round(ref_ms, 3),
                      "fused_ms": round(fused_ms, 3), "ratio": round(ref_ms / fused_ms, 2)})
-        print(pd.DataFrame(rows).to_string(index=False), flush=True)
+        print(f"{form}: reference {ref_ms:.3f} ms, fused {fused_ms:.3f} ms", flush=True)
+    print()
+    print(pd.DataFrame(rows).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -52,8 +52,8 @@ def main(argv=None) -> None:
                      keep=["municipality", "name"])
     out.figure(ac.plot_compare(table), "compare.png", source="effects.csv")
     out.figure(ac.plot_effects(bayes, truth=truth), "bayes_effects.png", source="effects.csv")
-    shown = ac.CausalResult(bayes.estimator, bayes.effects_table, n=bayes.n,
-                            tables={"municipality_effects": muni.dropna(subset=["estimate"])})
+    shown = ac.BayesianResult(bayes.estimator, bayes.effects_table, n=bayes.n,
+                              tables={"municipality_effects": muni.dropna(subset=["estimate"])})
     out.figure(ac.plot_municipality_effects(shown), "municipality_effects.png",
                source="municipality_effects.csv")
     out.posterior(bayes.idata, "posterior.nc",

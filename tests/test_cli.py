@@ -167,7 +167,7 @@ def test_drop_incomplete_drops_and_reports(tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "first rows: 1, 2, 3, 4, 5" in err
-    from amu_causal.report.job import JobSettings, _load
+    from amu_causal.pipeline import JobSettings, load_register_for
 
-    kept, _ = _load(JobSettings(data=path, drop_incomplete=True))
+    kept, _ = load_register_for(JobSettings(data=path, drop_incomplete=True))
     assert len(kept) == 593

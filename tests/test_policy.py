@@ -150,7 +150,8 @@ def test_cells_from_result_reads_the_estimand_draws(small_register):
     table = pd.DataFrame({"estimator": ["x"], "estimand": ["ATE"], "estimate": [0.0],
                           "std_error": [0.0], "ci_lower": [0.0], "ci_upper": [0.0],
                           "level": [0.95], "p_positive": [0.5]})
-    fit = ac.CausalResult("x", table, n=len(df), idata=az.InferenceData(estimands=estimands))
+    fit = ac.BayesianResult("x", table, n=len(df),
+                            idata=az.InferenceData(estimands=estimands))
     cells = policy.cells_from_result(fit, df)
     assert cells.untreated.shape == (2, k, 4)
     np.testing.assert_array_equal(cells.n_untreated, true.n_untreated)

@@ -132,7 +132,7 @@ def test_secondary_suppression_hides_a_cell_recoverable_by_subtraction():
 
 
 def _result_with_small_municipality():
-    from amu_causal.results import CausalResult
+    from amu_causal.results import BayesianResult
 
     effects = pd.DataFrame({"estimator": ["m"], "estimand": ["ATE"], "estimate": [0.05],
                             "std_error": [0.01], "ci_lower": [0.03], "ci_upper": [0.07],
@@ -144,7 +144,7 @@ def _result_with_small_municipality():
     participation = pd.DataFrame({"municipality": [101, 147, 400], "n": [50, 40, 12],
                                   "participation_raw": [0.2, 0.05, 0.0],
                                   "estimate": [0.2, 0.06, 0.01]})
-    return CausalResult("m", effects, n=102, idata=_idata(),
+    return BayesianResult("m", effects, n=102, idata=_idata(),
                         tables={"municipality_effects": municipal,
                                 "participation": participation})
 

@@ -35,7 +35,14 @@ from .data import (
 from .diagnostics import ConvergenceError, ConvergenceWarning, Thresholds
 from .models import LatentConfounder, Priors
 from .report import plot_compare, plot_effects, plot_municipality_effects, plot_participation
-from .results import CausalResult, ResultUnavailableError, compare
+from .results import (
+    BayesianResult,
+    CausalResult,
+    DMLResult,
+    OLSResult,
+    ResultUnavailableError,
+    compare,
+)
 from .sampling import SamplerSettings
 from .simulate import (
     SimulationParameters,
@@ -51,12 +58,15 @@ __all__ = [
     "ATTACHMENT_GROUPS",
     "DML",
     "EVA_CONTROLS",
+    "BayesianResult",
     "CausalResult",
     "ConvergenceError",
     "ConvergenceWarning",
+    "DMLResult",
     "HierarchicalModel",
     "LatentConfounder",
     "OLSFixedEffects",
+    "OLSResult",
     "Priors",
     "RegisterDataError",
     "RegisterDataWarning",

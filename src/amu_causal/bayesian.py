@@ -28,7 +28,7 @@ from .models.confounder import LatentConfounder
 from .models.design import Design, build_design
 from .models.joint import HYPERPARAMETERS, PARTS, build_joint_model, linear_predictors
 from .models.priors import Priors
-from .results import CausalResult
+from .results import BayesianResult
 from .sampling import SamplerSettings, available_cores
 
 __all__ = ["HierarchicalModel"]
@@ -256,7 +256,7 @@ class HierarchicalModel:
     def _parts(self) -> tuple[str, ...]:
         return PARTS if self.joint else PARTS[1:]
 
-    def fit(self, df: pd.DataFrame, *, strict: bool = False) -> CausalResult:
+    def fit(self, df: pd.DataFrame, *, strict: bool = False) -> BayesianResult:
         """Sample the posterior and compute the causal estimands.
 
         Parameters
@@ -269,7 +269,7 @@ class HierarchicalModel:
 
         Returns
         -------
-        CausalResult
+        BayesianResult
             ``effects()``: ATE, ATT, ATC, risk ratio ``RR``, and ATE and ATT
             by attachment group, on the probability scale, with posterior
             SDs, equal-tailed intervals and P(effect > 0);
@@ -291,7 +291,7 @@ class HierarchicalModel:
         return fit_design(self, build_design(df), strict=strict)
 
     def result_from_idata(self, idata, design: Design, *, seconds: float = float("nan"),
-                          strict: bool = False) -> CausalResult:
+                          strict: bool = False) -> BayesianResult:
         """Estimands, diagnostics and tables from posterior draws of this model.
 
         :meth:`fit` calls it after sampling; the sensitivity grid calls it
@@ -310,7 +310,7 @@ class HierarchicalModel:
 
         Returns
         -------
-        CausalResult
+        BayesianResult
         """
         sampling_seconds = seconds
         draws, propensity = self._estimand_draws(idata, design)
@@ -325,7 +325,7 @@ class HierarchicalModel:
         table = pd.concat([table, estimand_table], ignore_index=True)
         problems = check_convergence(table, sampler, self.thresholds, strict=strict)
         idata.add_groups({"estimands": draws})
-        result = CausalResult(
+        result = BayesianResult(
             estimator=self.name,
             effects_table=self._effects_table(draws),
             n=design.n,

@@ -490,7 +490,8 @@ def export_result(result, *, data: pd.DataFrame | None = None, min_count: int = 
     [0.05, nan]
     """
     import re
-    from dataclasses import replace
+
+    from .results import BayesianResult, CausalResult
 
     min_count = _check_min_count(min_count)
     tables = dict(result.tables)
@@ -530,13 +531,19 @@ def export_result(result, *, data: pd.DataFrame | None = None, min_count: int = 
                        else None))
         drop = codes.isin({str(c) for c in blanked})
         effects = effects[~drop.to_numpy()].reset_index(drop=True)
-    idata = result.idata
-    if idata is not None:
-        idata = export_posterior(idata, municipality_n=municipality_n, min_count=min_count)
     settings = {**result.settings, "export": {
         "min_count": min_count, "raw_differences_checked": data is not None,
         "municipalities_blanked": len(blanked)}}
-    return replace(result, effects_table=effects, tables=tables, idata=idata, settings=settings)
+    common = {"estimator": result.estimator, "effects_table": effects, "n": result.n,
+                  "settings": settings, "diagnostics_table": result.diagnostics_table,
+                  "sampler": result.sampler, "problems": result.problems, "tables": tables}
+    if isinstance(result, BayesianResult):
+        idata = result.idata
+        if idata is not None:
+            idata = export_posterior(idata, municipality_n=municipality_n, min_count=min_count)
+        return BayesianResult(**common, idata=idata)
+    # a baseline's fitted objects hold the data: the exported result is a plain one
+    return CausalResult(**common)
 
 
 def _blank_rows(frame: pd.DataFrame, rows, keep=()) -> pd.DataFrame:

@@ -1,4 +1,12 @@
-"""The one result type every estimator returns, and the comparison across estimators."""
+"""The result types the estimators return, and the comparison across estimators.
+
+:class:`CausalResult` is what every estimator's result offers (effects,
+diagnostics, tables, saving). Each estimator returns a subclass with what only
+it has: :class:`BayesianResult` (posterior and estimand draws, per-cell effect
+sums, municipality tables), :class:`OLSResult` and :class:`DMLResult` (the
+fitted regressions or DoubleML objects, which the sensitivity analyses reuse
+instead of fitting again).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["EFFECT_COLUMNS", "CausalResult", "ResultUnavailableError", "compare"]
+__all__ = ["EFFECT_COLUMNS", "BayesianResult", "CausalResult", "DMLResult", "OLSResult",
+           "ResultUnavailableError", "compare"]
 
 #: Columns of every ``effects()`` table, in order.
 EFFECT_COLUMNS = ("estimator", "estimand", "estimate", "std_error", "ci_lower", "ci_upper",
@@ -55,8 +64,6 @@ class CausalResult:
     tables : dict of str to pandas.DataFrame
         Further tables (``municipality_effects``, ``participation``,
         ``parameters``).
-    idata : arviz.InferenceData, optional
-        Posterior draws and sampler statistics (Bayesian estimators).
 
     Examples
     --------
@@ -77,7 +84,6 @@ class CausalResult:
     sampler: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    idata: object | None = None
 
     def __post_init__(self):
         missing = [c for c in EFFECT_COLUMNS if c not in self.effects_table.columns]
@@ -154,26 +160,6 @@ class CausalResult:
             )
         return self.tables[name].copy()
 
-    def municipality_effects(self) -> pd.DataFrame:
-        """Effect of AMU in each municipality, with P(effect > 0) and its rank.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per municipality (Bayesian model only).
-        """
-        return self.table("municipality_effects")
-
-    def participation_by_municipality(self) -> pd.DataFrame:
-        """Observed and modelled AMU participation in each municipality.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per municipality (Bayesian joint model only).
-        """
-        return self.table("participation")
-
     def summary(self) -> str:
         """A plain-text summary: estimates, and any warnings.
 
@@ -199,9 +185,9 @@ class CausalResult:
     def __repr__(self) -> str:
         try:
             ate = self.estimate("ATE")
-            return f"CausalResult({self.estimator}, ATE={ate:.4f}, n={self.n:,})"
+            return f"{type(self).__name__}({self.estimator}, ATE={ate:.4f}, n={self.n:,})"
         except ResultUnavailableError:
-            return f"CausalResult({self.estimator}, n={self.n:,})"
+            return f"{type(self).__name__}({self.estimator}, n={self.n:,})"
 
     # -- saving -----------------------------------------------------------------
     def save(self, path: str | Path, *, export_safe: bool = True, data=None,
@@ -249,7 +235,8 @@ class CausalResult:
         result = (export_result(self, data=data,
                                 min_count=MIN_COUNT if min_count is None else min_count)
                   if export_safe else self)
-        idata = result.idata if result.idata is not None else az.InferenceData()
+        idata = getattr(result, "idata", None)
+        idata = az.InferenceData() if idata is None else idata
         groups = {}
         for group in idata.groups():
             if export_safe and group in _PERSON_LEVEL_GROUPS:
@@ -257,6 +244,8 @@ class CausalResult:
             groups[group] = getattr(idata, group)
         out = az.InferenceData(**groups)
         meta = {
+            "result_type": type(result).__name__ if isinstance(result, BayesianResult)
+            else "CausalResult",
             "estimator": result.estimator, "n": int(result.n), "settings": result.settings,
             "sampler": result.sampler, "problems": result.problems, "export_safe": export_safe,
         }
@@ -286,6 +275,9 @@ class CausalResult:
         Returns
         -------
         CausalResult
+            A :class:`BayesianResult` for a saved Bayesian fit; a plain
+            :class:`CausalResult` for the baselines (their fitted objects,
+            which hold the data, are never saved).
         """
         import arviz as az
 
@@ -300,12 +292,243 @@ class CausalResult:
                 keep[group] = getattr(idata, group)
         effects = tables.pop("effects")
         diagnostics = tables.pop("diagnostics", None)
-        return cls(
-            estimator=meta["estimator"], effects_table=effects, n=meta["n"],
-            settings=meta["settings"], diagnostics_table=diagnostics, sampler=meta["sampler"],
-            problems=meta["problems"], tables=tables,
-            idata=az.InferenceData(**keep) if keep else None,
-        )
+        common = {"estimator": meta["estimator"], "effects_table": effects, "n": meta["n"],
+                      "settings": meta["settings"], "diagnostics_table": diagnostics,
+                      "sampler": meta["sampler"], "problems": meta["problems"], "tables": tables}
+        # files written before result types existed carry no result_type: a posterior
+        # means a Bayesian fit
+        bayesian = meta.get("result_type", "BayesianResult" if keep else "CausalResult")
+        if bayesian == "BayesianResult":
+            return BayesianResult(**common, idata=az.InferenceData(**keep) if keep else None)
+        return CausalResult(**common)
+
+
+def fitted_result(source, result_type: type, estimator, default, *, argument: str,
+                  needed_by: str):
+    """``source`` as a fitted result of ``result_type``: as given, or fitted from a register.
+
+    For the sensitivity analyses that reuse a baseline's fit. ``estimator``
+    (what the caller passed as ``argument``, or ``None`` for ``default()``)
+    fits a register; it must be ``None`` for a result, which carries its own
+    settings.
+    """
+    if not isinstance(source, CausalResult):
+        return (estimator if estimator is not None else default()).fit(source)
+    if estimator is not None:
+        raise ValueError(f"{argument}= sets the estimator for a register; a fitted result "
+                         "carries its own settings")
+    if not isinstance(source, result_type) or not source.fits:
+        raise ResultUnavailableError(
+            f"{source.estimator}: {needed_by} needs a {result_type.__name__} as fitted in "
+            "this session (a result read back from a file keeps no fitted objects); pass "
+            "the register instead")
+    return source
+
+
+def _estimand_key(estimand: str) -> tuple[str, dict]:
+    """``ATE[attachment=none]`` -> (``ATE_by_attachment``, {"attachment": "none"})."""
+    import re
+
+    match = re.fullmatch(r"(\w+)\[(\w+)=(.+)\]", estimand)
+    if match is None:
+        return estimand, {}
+    name, dim, value = match.groups()
+    return f"{name}_by_{dim}", {dim: int(value) if dim == "municipality" else value}
+
+
+@dataclass(repr=False)
+class BayesianResult(CausalResult):
+    """The result of :class:`amu_causal.HierarchicalModel`: estimates and their draws.
+
+    Everything :class:`CausalResult` offers, plus the posterior, each
+    estimand's draws, the per-cell effect sums of the policy scenarios, and
+    the municipality tables.
+
+    Parameters
+    ----------
+    estimator, effects_table, n, settings, diagnostics_table, sampler, problems, tables
+        As :class:`CausalResult`.
+    idata : arviz.InferenceData, optional
+        Posterior draws, sampler statistics, and the ``estimands`` group
+        (one draw of every estimand per posterior draw). ``None`` only for a
+        result whose posterior was not kept.
+
+    Examples
+    --------
+    >>> import arviz as az, numpy as np, pandas as pd
+    >>> from amu_causal.results import BayesianResult
+    >>> table = pd.DataFrame({"estimator": ["m"], "estimand": ["ATE"], "estimate": [0.05],
+    ...                       "std_error": [0.01], "ci_lower": [0.03], "ci_upper": [0.07],
+    ...                       "level": [0.95], "p_positive": [1.0]})
+    >>> draws = az.InferenceData(estimands=az.from_dict(
+    ...     posterior={"ATE": np.full((2, 5), 0.05)}).posterior)
+    >>> BayesianResult("m", table, n=10, idata=draws).estimand_draws("ATE").shape
+    (2, 5)
+    """
+
+    idata: object | None = None
+
+    def _group(self, name: str):
+        if self.idata is None or name not in self.idata.groups():
+            raise ResultUnavailableError(f"{self.estimator}: the result keeps no {name!r} "
+                                         "draws (a result read back from an export-safe "
+                                         "file keeps the estimands but not every group)")
+        return self.idata[name]
+
+    @property
+    def posterior(self):
+        """The posterior draws of the model's parameters (an xarray Dataset)."""
+        return self._group("posterior")
+
+    def estimand_draws(self, estimand: str = "ATE"):
+        """The posterior draws of one estimand, on the probability scale.
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+            A name of the ``estimand`` column of :meth:`effects`: ``ATE``,
+            ``ATT``, ``ATC``, ``RR``, ``ATE[attachment=none]``,
+            ``ATT[attachment=high]``, ``ATE[municipality=101]``.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dimensions ``chain`` and ``draw``.
+
+        Raises
+        ------
+        ResultUnavailableError
+            If the result has no draws of that estimand.
+        """
+        return self._draws(estimand, "")
+
+    def untreated_draws(self, estimand: str = "ATE"):
+        """Draws of E[Y(0)], employment without AMU, in an estimand's population.
+
+        The baseline risk of the estimand's risk ratio (everyone for ``ATE``,
+        the participants for ``ATT``, a group for ``ATE[attachment=g]``).
+
+        Parameters
+        ----------
+        estimand : str, default "ATE"
+            ``ATE``, ``ATT``, ``ATC``, ``ATE[attachment=g]`` or
+            ``ATT[attachment=g]``.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dimensions ``chain`` and ``draw``.
+        """
+        if estimand == "ATE":
+            return self._group("estimands")["employment_untreated"]
+        return self._draws(estimand, "untreated_")
+
+    def _draws(self, estimand: str, prefix: str):
+        group = self._group("estimands")
+        name, selection = _estimand_key(estimand)
+        if prefix + name not in group or any(
+                value not in group[dim].values for dim, value in selection.items()):
+            raise ResultUnavailableError(
+                f"{self.estimator} has no draws of {prefix}{estimand!r}; it has draws of "
+                f"{sorted(v for v in group.data_vars if not v.startswith('effect_sum'))}")
+        return group[prefix + name].sel(selection, drop=True)
+
+    def cell_sums(self):
+        """Per-draw sums of the individual effects in each municipality x attachment cell.
+
+        What the policy scenarios (:mod:`amu_causal.policy`) add up: for each
+        posterior draw, the sum of :math:`p_1 - p_0` over the non-participants
+        (``untreated``) and over the participants (``treated``) of each cell.
+        Per-cell sums rest on few people, so export-safe files drop them.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``untreated`` and ``treated``, dimensions ``chain``, ``draw``,
+            ``municipality``, ``attachment``.
+        """
+        group = self._group("estimands")
+        if "effect_sum_untreated" not in group:
+            raise ResultUnavailableError(
+                f"{self.estimator}: no per-cell effect sums (an export-safe file drops "
+                "them); use the result of HierarchicalModel(...).fit(df)")
+        return group[["effect_sum_untreated", "effect_sum_treated"]].rename(
+            {"effect_sum_untreated": "untreated", "effect_sum_treated": "treated"})
+
+    def municipality_effects(self) -> pd.DataFrame:
+        """Effect of AMU in each municipality, with P(effect > 0) and its rank.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per municipality.
+        """
+        return self.table("municipality_effects")
+
+    def participation_by_municipality(self) -> pd.DataFrame:
+        """Observed and modelled AMU participation in each municipality.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per municipality (joint model only).
+        """
+        return self.table("participation")
+
+
+@dataclass(repr=False)
+class OLSResult(CausalResult):
+    """The result of :class:`amu_causal.OLSFixedEffects`, with its fitted regressions.
+
+    Parameters
+    ----------
+    fits : dict, optional
+        The fitted pyfixest models, ``pooled`` and ``interacted``, and
+        ``data``, the validated register they were fitted on: what
+        :func:`amu_causal.sensitivity.ols_sensitivity` reuses. They hold the
+        data, so :meth:`save` never writes them and a loaded result has
+        none.
+    estimator, effects_table, n, settings, diagnostics_table, sampler, problems, tables
+        As :class:`CausalResult`.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> fit = ac.OLSFixedEffects().fit(df)
+    >>> sorted(fit.fits)
+    ['data', 'interacted', 'ols', 'pooled']
+    """
+
+    fits: dict | None = field(default=None, compare=False)
+
+
+@dataclass(repr=False)
+class DMLResult(CausalResult):
+    """The result of :class:`amu_causal.DML`, with its fitted DoubleML objects.
+
+    Parameters
+    ----------
+    fits : dict, optional
+        ``doubleml`` (the fitted DoubleML objects by score), ``dml`` (the
+        estimator's settings) and ``prepared`` (features, folds and learner
+        seed, as :meth:`amu_causal.DML.prepare` returns them): what
+        :func:`amu_causal.sensitivity.dml_sensitivity` reuses. They hold the
+        data, so :meth:`save` never writes them and a loaded result has
+        none.
+    estimator, effects_table, n, settings, diagnostics_table, sampler, problems, tables
+        As :class:`CausalResult`.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> fit = ac.DML(random_seed=1).fit(df)  # doctest: +SKIP
+    >>> sorted(fit.fits["doubleml"])  # doctest: +SKIP
+    ['ATE', 'ATTE']
+    """
+
+    fits: dict | None = field(default=None, compare=False)
 
 
 _PERSON_LEVEL_GROUPS = {"observed_data", "constant_data", "log_likelihood",

@@ -159,3 +159,23 @@ def test_k_times_as_strong_scales_cf_d_on_the_scale_it_enters_the_bias():
     cf_y, cf_d, rho = ConfounderScenario.like("sex", multiple=3).dml_parameters(Sens())
     assert (cf_y, rho) == pytest.approx((0.06, 1.0))  # DoubleML's default rho, not 0.3
     assert cf_d / (1 - cf_d) == pytest.approx(3 * 0.1 / 0.9)
+
+
+def test_a_fitted_dml_result_is_reused_for_its_sensitivity_analysis(monkeypatch):
+    from amu_causal.baselines.dml import DML
+
+    df, _ = ac.simulate_register(n=3_000, seed=4)
+    fit = ac.DML(random_seed=2, n_folds=2).fit(df)
+    calls = []
+    original = DML.fit_doubleml
+    monkeypatch.setattr(DML, "fit_doubleml", lambda self, frame, features, *a, **k: (
+        calls.append(list(features)), original(self, frame, features, *a, **k))[1])
+    s = dml_sensitivity(fit, benchmarks=("sex",))
+    # one model, the benchmark's (without sex); the ATE model is the fitted result's
+    assert len(calls) == 1 and "sex" not in calls[0]
+    assert s.estimate == fit.table("standard_errors").set_index("estimand").loc["ATE",
+                                                                              "estimate"]
+    with pytest.raises(ac.ResultUnavailableError, match="pass the register"):
+        dml_sensitivity(ac.OLSFixedEffects().fit(df))
+    with pytest.raises(ValueError, match="unknown benchmark"):
+        dml_sensitivity(fit, benchmarks=("shoe_size",))

@@ -1,9 +1,11 @@
 """E-values against VanderWeele and Ding (2017)."""
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
 
+import amu_causal as ac
 from amu_causal.results import CausalResult
 from amu_causal.sensitivity import evalue, evalue_from_risk_difference, evalue_table
 
@@ -88,13 +90,9 @@ def test_bayesian_e_values_carry_the_baseline_uncertainty_through_draws():
          "untreated_ATT": (dims, y0), "ATE_by_attachment": (gdims, by_group),
          "untreated_ATE_by_attachment": (gdims, y0_group)}, coords={"attachment": groups})
 
-    class Posterior:  # the attribute evalue_table reads
-        pass
-
-    idata = Posterior()
-    idata.estimands = estimands
-    result = _result([["ATE", 0.05, 0.03, 0.07], ["ATE[attachment=none]", 0.05, 0.03, 0.07]])
-    result.idata = idata
+    base = _result([["ATE", 0.05, 0.03, 0.07], ["ATE[attachment=none]", 0.05, 0.03, 0.07]])
+    result = ac.BayesianResult(base.estimator, base.effects_table, n=base.n,
+                               idata=az.InferenceData(estimands=estimands))
     table = evalue_table(result).set_index("estimand")
     rr = (y0 + effect) / y0
     assert table.loc["ATE", "rr"] == pytest.approx(rr.mean())

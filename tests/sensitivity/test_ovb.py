@@ -129,3 +129,28 @@ def test_plots_draw(darfur):
     ax = darfur.plot_contour(sensitivity_of="t-value")
     ax = darfur.plot_extreme()
     assert len(ax.lines) >= 3
+
+
+def test_a_fitted_regression_is_reused_not_fitted_again(monkeypatch, tmp_path):
+    import pyfixest
+
+    df, _ = ac.simulate_register(n=3_000, seed=2)
+    fit = ac.OLSFixedEffects().fit(df)
+    effects = fit.effects()
+    fresh = ols_sensitivity(df)
+    calls = []
+    original = pyfixest.feols
+    monkeypatch.setattr(pyfixest, "feols", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    reused = ols_sensitivity(fit)
+    assert calls == [calls[0]] and calls[0].startswith("amu ~")  # only the treatment regression
+    assert reused.estimate == fresh.estimate and reused.se == pytest.approx(fresh.se, rel=1e-12)
+    pd.testing.assert_frame_equal(reused.benchmarks, fresh.benchmarks)
+    # the result keeps its own (HC1) errors
+    pd.testing.assert_frame_equal(fit.effects(), effects)
+    assert reused.se_reported == effects["std_error"].iloc[0] != reused.se
+
+    fit.save(tmp_path / "ols.nc")
+    with pytest.raises(ac.ResultUnavailableError, match="pass the register"):
+        ols_sensitivity(ac.CausalResult.load(tmp_path / "ols.nc"))
+    with pytest.raises(ValueError, match="carries its own"):
+        ols_sensitivity(fit, ols=ac.OLSFixedEffects(vcov="cluster"))

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from ..data.schema import ATTACHMENT_GROUPS, EVA_CONTROLS
 from ..data.validate import validate_register
 from ..estimands import check_level
-from ..results import CausalResult
+from ..results import DMLResult
 from ..sampling import seed_to_int
 
 __all__ = ["DML", "SizedBoostingClassifier", "SizedBoostingRegressor", "cluster_robust_se",
@@ -330,7 +330,7 @@ class DML:
         """Estimator name in result tables."""
         return f"DML[{self.model}]"
 
-    def fit(self, df: pd.DataFrame) -> CausalResult:
+    def fit(self, df: pd.DataFrame) -> DMLResult:
         """Cross-fit the nuisance models and estimate the effects.
 
         Parameters
@@ -340,7 +340,7 @@ class DML:
 
         Returns
         -------
-        CausalResult
+        DMLResult
             IRM: ``ATE``, ``ATT`` and ``ATE[attachment=g]`` (GATEs); PLR:
             ``ATE`` (the partially linear coefficient). Tables ``overlap``
             (propensity summary) and ``nuisance`` (learner losses).
@@ -372,7 +372,7 @@ class DML:
             for group, (estimate, se) in _gates(fits["ATE"], groups, clusters).items():
                 rows.append(self._row(f"ATE[attachment={group}]", estimate, se))
         main = fits["ATE"] if self.model == "irm" else fits["PLR"]
-        return CausalResult(
+        return DMLResult(
             estimator=self.name,
             effects_table=pd.DataFrame(rows),
             n=len(data),
@@ -388,7 +388,7 @@ class DML:
                                            columns=["estimand", "estimate", "std_error"])),
                     "nuisance": _nuisance_losses(main),
                     "standard_errors": pd.DataFrame(person_se)},
-            idata=None,
+            fits={"doubleml": fits, "dml": self, "prepared": (frame, features, smpls, seed)},
         )
 
     def prepare(self, data: pd.DataFrame):

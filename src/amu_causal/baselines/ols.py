@@ -11,7 +11,7 @@ import pandas as pd
 from ..data.schema import ATTACHMENT_GROUPS, EVA_CONTROLS
 from ..data.validate import validate_register
 from ..estimands import check_level
-from ..results import CausalResult
+from ..results import OLSResult
 from ._formula import control_formula
 
 __all__ = ["OLSFixedEffects"]
@@ -108,7 +108,7 @@ class OLSFixedEffects:
     def _vcov(self):
         return "hetero" if self.vcov == "HC1" else {"CRV1": "municipality"}
 
-    def fit(self, df: pd.DataFrame) -> CausalResult:
+    def fit(self, df: pd.DataFrame) -> OLSResult:
         """Fit the pooled and the interacted regressions.
 
         Parameters
@@ -118,7 +118,7 @@ class OLSFixedEffects:
 
         Returns
         -------
-        CausalResult
+        OLSResult
             ``effects()`` with the pooled ``ATE`` row (the AMU coefficient
             without interactions) and one ``ATE[attachment=g]`` row per
             attachment group (from the interacted regression);
@@ -154,7 +154,7 @@ class OLSFixedEffects:
             [_tidy(pooled).assign(model="pooled"), _tidy(interacted).assign(model="interacted")],
             ignore_index=True,
         )
-        return CausalResult(
+        return OLSResult(
             estimator=self.name,
             effects_table=table,
             n=len(data),
@@ -162,6 +162,8 @@ class OLSFixedEffects:
                       "formulas": list(self.formulas())},
             tables={"coefficients": coefficients,
                     "untreated_mean": _untreated_means(data, table)},
+            fits={"pooled": pooled, "interacted": interacted, "data": data,
+                  "ols": self},
         )
 
     def _row(self, estimand: str, fit, term: str) -> dict:

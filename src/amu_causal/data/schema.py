@@ -162,22 +162,9 @@ COLUMNS: tuple[ColumnSpec, ...] = (
 
 _BY_NAME = {c.name: c for c in COLUMNS}
 
-#: The controls of the EVA regression (Figure 4), besides municipality fixed effects.
-EVA_CONTROLS: tuple[str, ...] = (
-    "months_employed",
-    "permit_year",
-    "permit_month",
-    "origin",
-    "residence_basis",
-    "sex",
-    "age",
-    "education",
-    "civil_status",
-    "family_type",
-    "n_children",
-    "started_education",
-    "started_adult_education",
-)
+#: The controls of the EVA regression (Figure 4), besides municipality fixed effects
+#: (defined with EVA's other published figures in :mod:`amu_causal.eva`).
+from ..eva import EVA_CONTROLS  # noqa: E402
 
 
 def column_spec(name: str) -> ColumnSpec:

@@ -123,9 +123,9 @@ def cells_from_result(result, df: pd.DataFrame) -> PolicyCells:
 
     Parameters
     ----------
-    result : CausalResult
-        From :meth:`HierarchicalModel.fit` (its ``idata.estimands`` group
-        holds the per-draw effect sums).
+    result : BayesianResult
+        From :meth:`HierarchicalModel.fit` (see
+        :meth:`~amu_causal.BayesianResult.cell_sums`).
     df : pandas.DataFrame
         The register the model was fitted on.
 
@@ -143,22 +143,24 @@ def cells_from_result(result, df: pd.DataFrame) -> PolicyCells:
     >>> fit = ac.HierarchicalModel(random_seed=1).fit(df)  # doctest: +SKIP
     >>> cells = policy.cells_from_result(fit, df)  # doctest: +SKIP
     """
-    idata = getattr(result, "idata", None)
-    if idata is None or "estimands" not in idata.groups() or \
-            "effect_sum_untreated" not in idata.estimands:
+    from ..results import BayesianResult, ResultUnavailableError
+
+    if not isinstance(result, BayesianResult):
         raise ValueError("the policy scenarios need the per-draw effect sums of a Bayesian fit: "
                          "pass the result of HierarchicalModel(...).fit(df)")
-    est = idata.estimands
-    codes = tuple(int(c) for c in est["municipality"].values)
-    groups = tuple(str(g) for g in est["attachment"].values)
+    try:
+        sums = result.cell_sums()
+    except ResultUnavailableError as err:
+        raise ValueError(f"{err}: the policy scenarios need the per-draw effect sums") from None
+    codes = tuple(int(c) for c in sums["municipality"].values)
+    groups = tuple(str(g) for g in sums["attachment"].values)
 
     def stacked(name):
-        values = est[name].transpose("chain", "draw", "municipality", "attachment").values
+        values = sums[name].transpose("chain", "draw", "municipality", "attachment").values
         return values.reshape(-1, *values.shape[2:])
 
     n0, n1 = _counts(df, codes, groups)
-    return PolicyCells(stacked("effect_sum_untreated"), stacked("effect_sum_treated"), n0, n1,
-                       codes, groups)
+    return PolicyCells(stacked("untreated"), stacked("treated"), n0, n1, codes, groups)
 
 
 def cells_from_truth(truth, df: pd.DataFrame) -> PolicyCells:

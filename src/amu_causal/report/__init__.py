@@ -1,6 +1,6 @@
 """Reports and plots: Markdown and HTML documents, figures drawn from results."""
 
-from . import descriptives
+from .. import descriptives
 from .document import Document
 from .latex import latex_table
 from .outputs import Outputs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.schema import ATTACHMENT_GROUPS
-from ..results import CausalResult, ResultUnavailableError
+from ..results import BayesianResult, CausalResult, ResultUnavailableError
 
 __all__ = ["plot_compare", "plot_effects", "plot_municipality_effects", "plot_participation"]
 
@@ -59,12 +59,9 @@ def plot_effects(result: CausalResult, ax=None, truth=None):
     names = [n for n in names if n in table.index]
     y = np.arange(len(names))[::-1]
     draws = None
-    if result.idata is not None and "estimands" in result.idata.groups():
-        est = result.idata.estimands
-        draws = [est["ATE"].values.ravel()] + [
-            est["ATE_by_attachment"].sel(attachment=g).values.ravel() for g in ATTACHMENT_GROUPS
-        ]
-        draws = draws[: len(names)]
+    if isinstance(result, BayesianResult) and result.idata is not None \
+            and "estimands" in result.idata.groups():
+        draws = [result.estimand_draws(name).values.ravel() for name in names]
         parts = ax.violinplot([100 * d for d in draws], positions=y, orientation="horizontal",
                               showextrema=False, widths=0.8)
         for body in parts["bodies"]:
@@ -88,12 +85,12 @@ def plot_effects(result: CausalResult, ax=None, truth=None):
     return ax
 
 
-def plot_municipality_effects(result: CausalResult, ax=None):
+def plot_municipality_effects(result: BayesianResult, ax=None):
     """Caterpillar plot of municipality effects, with the raw differences they shrink from.
 
     Parameters
     ----------
-    result : CausalResult
+    result : BayesianResult
         A fit with a ``municipality_effects`` table.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
@@ -118,7 +115,7 @@ def plot_municipality_effects(result: CausalResult, ax=None):
     >>> fit = ac.HierarchicalModel(draws=300, tune=300, random_seed=1).fit(df)  # doctest: +SKIP
     >>> ax = ac.plot_municipality_effects(fit)  # doctest: +SKIP
     """
-    table, ax, x = _caterpillar(result.municipality_effects(), ax, "posterior (pooled)")
+    table, ax, x = _caterpillar(result.table("municipality_effects"), ax, "posterior (pooled)")
     raw = table["raw_difference"].to_numpy(dtype=float)
     ax.plot(x, 100 * raw, "o", mfc="none", color="tab:orange", ms=3,
             label="raw difference (unpooled)")
@@ -143,12 +140,12 @@ def plot_municipality_effects(result: CausalResult, ax=None):
     return ax
 
 
-def plot_participation(result: CausalResult, ax=None):
+def plot_participation(result: BayesianResult, ax=None):
     """AMU participation by municipality: observed rate and modelled propensity.
 
     Parameters
     ----------
-    result : CausalResult
+    result : BayesianResult
         A joint-model fit with a ``participation`` table.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
@@ -164,7 +161,7 @@ def plot_participation(result: CausalResult, ax=None):
     >>> fit = ac.HierarchicalModel(draws=300, tune=300, random_seed=1).fit(df)  # doctest: +SKIP
     >>> ax = ac.plot_participation(fit)  # doctest: +SKIP
     """
-    table, ax, x = _caterpillar(result.participation_by_municipality(), ax,
+    table, ax, x = _caterpillar(result.table("participation"), ax,
                                 "modelled mean propensity")
     sizes = 4 + 30 * np.sqrt(table["n"] / table["n"].max())
     ax.scatter(x, 100 * table["participation_raw"], s=sizes, facecolors="none",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import descriptives as d
+from .. import eva
 from ..data.schema import EDUCATION
 from ..privacy import exportable_municipalities, safe_raw_differences
-from . import descriptives as d
 
 __all__ = ["calibration", "closing", "descriptives", "estimators", "policy", "register",
            "sensitivity"]
@@ -78,8 +79,9 @@ def descriptives(doc, out, base: dict) -> None:
                out.caption("Figure 2: participation by municipality (at least 20 arrivals), "
                            "with the top and bottom ten"))
     doc.text(f"The ten municipalities with the highest participation average "
-             f"{_pct(m.loc['top', 'mean_of_rates'])} % (EVA: 19 %), the ten lowest "
-             f"{_pct(m.loc['bottom', 'mean_of_rates'])} % (EVA: 1 %).")
+             f"{_pct(m.loc['top', 'mean_of_rates'])} % (EVA: {100 * eva.TEN_MEANS['top']:.0f} %), "
+             f"the ten lowest {_pct(m.loc['bottom', 'mean_of_rates'])} % (EVA: "
+             f"{100 * eva.TEN_MEANS['bottom']:.0f} %).")
     ends = t[t["group"] != "middle"][["rank", "name", "n", "participants",
                                       "participation_rate"]]
     ends = ends.assign(participation_rate=100 * ends["participation_rate"]).rename(
@@ -119,8 +121,10 @@ def descriptives(doc, out, base: dict) -> None:
     none = t[(t["attachment"] == "none")].set_index("amu")
     doc.text("Among refugees with no employment in their first two years, the adjusted "
              f"employment rate is {_pct(none.loc['AMU', 'adjusted_employment'])} % with AMU "
-             f"against {_pct(none.loc['no AMU', 'adjusted_employment'])} % without (EVA: 19 % "
-             "against 9 %). Like EVA's, this is an association, not an effect.")
+             f"against {_pct(none.loc['no AMU', 'adjusted_employment'])} % without (EVA: "
+             f"{100 * eva.EMPLOYED_NO_EARLY_AMU:.0f} % against "
+             f"{100 * eva.EMPLOYED_NO_EARLY_NO_AMU:.0f} %). Like EVA's, this is an association, "
+             "not an effect.")
 
 
 def calibration(doc, out, report: pd.DataFrame) -> None:
@@ -142,7 +146,7 @@ def calibration(doc, out, report: pd.DataFrame) -> None:
 def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
     """The three estimators side by side, the Bayesian diagnostics and municipality effects."""
     from ..report import plot_compare, plot_effects, plot_municipality_effects
-    from ..results import CausalResult, compare
+    from ..results import BayesianResult, compare
 
     table = compare([bayes, ols, dml], truth=truth)
     out.table(table, "effects.csv", suppress=False, description="effects, three estimators")
@@ -159,8 +163,8 @@ def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
                          bayes.municipality_effects(), df, min_count=out.min_count),
                      "municipality_effects.csv", keep=["municipality", "name"],
                      description="effects by municipality")
-    shown = CausalResult(bayes.estimator, bayes.effects_table, n=bayes.n,
-                         tables={"municipality_effects": muni.dropna(subset=["estimate"])})
+    shown = BayesianResult(bayes.estimator, bayes.effects_table, n=bayes.n,
+                           tables={"municipality_effects": muni.dropna(subset=["estimate"])})
     out.figure(plot_municipality_effects(shown), "municipality_effects.png",
                source="municipality_effects.csv")
     out.posterior(bayes.idata, "posterior.nc", municipality_n=exportable_municipalities(
@@ -205,54 +209,10 @@ def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
                 "out") + ").")
 
 
-def _scenario_rows(label, lam_d, lam_y, result, plain, ovb, dml_sens, benchmark: bool):
-    """One scenario in the three frameworks (the Bayesian row from a fit made here).
-
-    :func:`amu_causal.sensitivity.scenario_table` fits and compiles its own
-    latent model; the main job reuses one compiled model for all scenarios,
-    so it builds the same rows from the pieces.
-    """
-    from ..sensitivity import ConfounderScenario
-
-    a = result.effects().set_index("estimand").loc["ATE"]
-    rows = [{"framework": "Bayesian latent confounder", "estimand": "ATE",
-             "parameters": f"strengths {lam_d:.2f} (participation), {lam_y:.2f} (employment)",
-             "unadjusted": plain.estimate("ATE"), "adjusted_estimate": a["estimate"],
-             "adjusted_lower": a["ci_lower"], "adjusted_upper": a["ci_upper"],
-             "interval": "95 % credible"}]
-    nan = {"unadjusted": np.nan, "adjusted_estimate": np.nan, "adjusted_lower": np.nan,
-           "adjusted_upper": np.nan}
-    if benchmark:
-        scenario = ConfounderScenario.like("months_employed")
-        r2 = scenario.partial_r2(ovb)
-        o = ovb.adjusted([r2[0]], [r2[1]]).iloc[0]
-        rows.append({"framework": "OLS omitted-variable bias", "estimand": "coefficient",
-                     "parameters": f"R2_D~Z|X = {r2[0]:.3f}, R2_Y~Z|D,X = {r2[1]:.3f}",
-                     "unadjusted": ovb.estimate, "adjusted_estimate": o["adjusted_estimate"],
-                     "adjusted_lower": o["adjusted_lower"],
-                     "adjusted_upper": o["adjusted_upper"],
-                     "interval": "95 % confidence (classical)"})
-        cf_y, cf_d, rho = scenario.dml_parameters(dml_sens)
-        row = dml_sens.analysis(cf_y, cf_d, rho).iloc[0]
-        bound, _ = dml_sens.toward_zero(row)
-        rows.append({"framework": "DoubleML sensitivity", "estimand": "ATE",
-                     "parameters": f"cf_y = {cf_y:.3f}, cf_d = {cf_d:.3f}, rho = {rho:.2f}",
-                     "unadjusted": dml_sens.estimate, "adjusted_estimate": bound,
-                     "adjusted_lower": row["ci_lower"], "adjusted_upper": row["ci_upper"],
-                     "interval": "95 % confidence for the bounds"})
-    else:
-        for framework in ("OLS omitted-variable bias", "DoubleML sensitivity"):
-            rows.append({"framework": framework, "estimand": "-",
-                         "parameters": "no translation of latent strengths", **nan,
-                         "interval": ""})
-    return pd.DataFrame(rows).assign(scenario=label)
-
-
-def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
+def sensitivity(doc, out, analysis) -> None:
     """E-values, OVB, DoubleML bounds and the latent-confounder benchmark scenarios."""
-    from ..sensitivity import ConfounderScenario, ScenarioResult, evalue_table
-
-    ovb, dml_sens, ols, dml = base["ovb"], base["dml_sensitivity"], base["ols"], base["dml"]
+    base, bayes = analysis.baselines, analysis.bayes
+    ovb, dml_sens = base["ovb"], base["dml_sensitivity"]
     doc.heading("Sensitivity to unobserved motivation and job readiness")
     doc.text("How strong would an unobserved confounder have to be to explain the effect "
              "away? Four answers, each on its own scale (see the documentation's sensitivity "
@@ -260,9 +220,8 @@ def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
              "2020), DoubleML's bounds (Chernozhukov et al. 2022), and the Bayesian model with "
              "a latent confounder of given strength marginalised out.")
 
-    baseline = float(bayes.effects().set_index("estimand").loc["ATE", "estimate"])
-    ev = pd.concat([evalue_table(bayes), evalue_table(ols), evalue_table(dml)],
-                   ignore_index=True)
+    baseline = bayes.estimate("ATE")
+    ev = analysis.evalues
     out.table(ev, "evalues.csv", suppress=False, description="E-values")
     doc.table(ev.drop(columns=["source", "evalue_median"], errors="ignore"), out.caption(
         "E-values: the risk ratio a confounder would need with both AMU and employment to "
@@ -289,21 +248,12 @@ def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
                                               "strengths, with benchmarks"))
 
     doc.text(f"Bayesian model, plain: ATE {100 * baseline:.1f} points.")
-    if not adjusted:
+    if not analysis.latent:
         doc.text("The Bayesian latent-confounder fits are left out of --quick runs (each is a "
                  "full posterior); run without --quick, or the full grid with "
                  "experiments/03_sensitivity.py.")
         return
-    frames, texts = [], []
-    for k, (label, lam_d, lam_y, result) in enumerate(adjusted):
-        rows = _scenario_rows(label, lam_d, lam_y, result, bayes, ovb, dml_sens,
-                              benchmark=k == 0)
-        frames.append(rows)
-        scenario = (ConfounderScenario.like("months_employed") if k == 0 else
-                    ConfounderScenario.explicit(latent=(lam_d, lam_y), name=label))
-        texts.append(ScenarioResult(scenario, rows.drop(columns="scenario"),
-                                    truth=None if truth is None else truth.ate).conclusion())
-    table = pd.concat(frames, ignore_index=True)
+    table = analysis.scenarios
     out.table(table, "sensitivity_scenarios.csv", suppress=False,
               description="benchmark scenarios in three frameworks")
     out.latex(table.drop(columns=[c for c in table.columns if table[c].isna().all()]),
@@ -311,7 +261,7 @@ def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
               label="tab:amu-sensitivity",
               caption="Sensitivity to an unobserved confounder: benchmark scenarios in three "
                       "frameworks")
-    settings = adjusted[0][3].settings["sampler"]
+    settings = analysis.latent[0].result.settings["sampler"]
     doc.text("Benchmark scenario: an unobserved confounder as strong as months employed "
              "(each framework measures 'as strong' on its own scale). The latent-confounder "
              f"fit uses {settings['draws']} draws after {settings['tune']} warm-up per chain "
@@ -319,31 +269,22 @@ def sensitivity(doc, out, bayes, base, adjusted, truth, *, quick: bool) -> None:
              "grid); its diagnostics are in latent_diagnostics.csv. The "
              "full grid of strengths, with the simulated strengths marked on a synthetic "
              "register, is experiments/03_sensitivity.py.")
-    diag = pd.concat([r.diagnostics().assign(scenario=label) for label, _, _, r in adjusted],
-                     ignore_index=True)
+    diag = pd.concat([fit.result.diagnostics().assign(scenario=fit.label)
+                      for fit in analysis.latent], ignore_index=True)
     out.table(diag, "latent_diagnostics.csv", suppress=False, description="latent fits")
     doc.table(table[["scenario", "framework", "parameters", "unadjusted", "adjusted_estimate",
                      "adjusted_lower", "adjusted_upper"]],
               out.caption("One confounder scenario in three frameworks"))
-    for text in texts:
+    for text in analysis.conclusions:
         doc.text(text.replace("\n", " "))
 
 
-def policy(doc, out, bayes, adjusted, df, truth, *, rate: float) -> None:
+def policy(doc, out, analysis) -> None:
     """Policy scenarios from the 2016 agreement, with the integration grant."""
     from .. import policy as pol
 
-    cells = pol.cells_from_result(bayes, df)
-    tcells = pol.cells_from_truth(truth, df) if truth is not None else None
-    results = pol.policy_scenarios(cells, rate=rate, truth=tcells)
-    national = pol.national_table(results).assign(posterior="plain model")
-    if adjusted:
-        label, _, _, latent = adjusted[0]
-        lcells = pol.cells_from_result(latent, df)
-        extra = pol.national_table(pol.policy_scenarios(lcells, rate=rate, truth=tcells))
-        national = pd.concat([national, extra.assign(posterior=f"latent confounder {label}")],
-                             ignore_index=True)
-    national = national[["posterior", *[c for c in national.columns if c != "posterior"]]]
+    results, national = analysis.policy["results"], analysis.policy["national"]
+    rate = analysis.settings.rate
     out.table(national, "policy_national.csv", suppress=False,
               description="policy scenarios, national")
     plain_rows = national[national["posterior"] == "plain model"]
@@ -382,7 +323,7 @@ def policy(doc, out, bayes, adjusted, df, truth, *, rate: float) -> None:
     doc.figure("policy_municipalities.png", out.caption("Scenario (a) by municipality"))
     doc.text("Assumptions: " + " ".join(f"({i + 1}) {a}" for i, a in
                                         enumerate(pol.ASSUMPTIONS)))
-    if adjusted:
+    if analysis.latent:
         doc.text("The rows under 'latent confounder' repeat the scenarios with the posterior of "
                  "the model that adjusts for a confounder as strong as months employed: the "
                  "scenarios are only as good as the effect behind them.")

@@ -118,7 +118,7 @@ def confounder_benchmarks(posterior, design: Design,
     Parameters
     ----------
     posterior : xarray.Dataset
-        Posterior of a fitted joint model (``result.idata.posterior``).
+        Posterior of a fitted joint model (``result.posterior``).
     design : Design
         Its design.
     benchmarks : sequence of str
@@ -138,7 +138,7 @@ def confounder_benchmarks(posterior, design: Design,
     >>> from amu_causal.models.design import build_design
     >>> df, _ = ac.simulate_register(n=3_000, seed=1)
     >>> fit = ac.HierarchicalModel(random_seed=1).fit(df)  # doctest: +SKIP
-    >>> ac.sensitivity.confounder_benchmarks(fit.idata.posterior,
+    >>> ac.sensitivity.confounder_benchmarks(fit.posterior,
     ...                                      build_design(df))  # doctest: +SKIP
     """
     rows = []

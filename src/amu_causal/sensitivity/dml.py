@@ -306,17 +306,21 @@ class DMLSensitivity:
         return "\n".join(text)
 
 
-def dml_sensitivity(df: pd.DataFrame, *, dml=None,
+def dml_sensitivity(source, *, dml=None,
                     benchmarks=("months_employed", "education", "sex"), rho: float = 1.0,
                     level: float = 0.95, cluster: bool = True) -> DMLSensitivity:
-    """Fit the DML baseline and its DoubleML sensitivity analysis with benchmarks.
+    """DoubleML's sensitivity analysis of the DML baseline, with benchmarks.
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Register data in the contract.
+    source : DMLResult or pandas.DataFrame
+        The fitted baseline (``DML().fit(df)``), whose cross-fitted ATE model
+        is reused: only the benchmarks' models (without a covariate group)
+        are fitted, on the same folds. A register in the data contract is
+        fitted first.
     dml : DML, optional
-        The estimator settings (default ``DML(random_seed=1)``, the IRM).
+        The estimator's settings when ``source`` is a register (default
+        ``DML(random_seed=1)``, the IRM); a fitted result carries its own.
     benchmarks : sequence of str
         Covariate groups (keys of :data:`DML_BENCHMARKS`); each costs one
         more cross-fitted model without that group.
@@ -332,26 +336,36 @@ def dml_sensitivity(df: pd.DataFrame, *, dml=None,
     -------
     DMLSensitivity
 
+    Raises
+    ------
+    ResultUnavailableError
+        If ``source`` is a result without its fitted DoubleML objects (one
+        read back from a file): pass the register instead.
+
     Examples
     --------
     >>> import amu_causal as ac
     >>> df, _ = ac.simulate_register(n=3_000, seed=1)
-    >>> s = ac.sensitivity.dml_sensitivity(df, benchmarks=("sex",))  # doctest: +SKIP
+    >>> fit = ac.DML(random_seed=1).fit(df)  # doctest: +SKIP
+    >>> s = ac.sensitivity.dml_sensitivity(fit, benchmarks=("sex",))  # doctest: +SKIP
     """
     from doubleml.utils import gain_statistics
 
     from ..baselines import DML
-    from ..data.validate import validate_register
+    from ..results import DMLResult, fitted_result
 
-    dml = dml or DML(random_seed=1)
-    data = validate_register(df)
-    frame, features, smpls, seed = dml.prepare(data)
+    unknown = [name for name in benchmarks if name not in DML_BENCHMARKS]
+    if unknown:
+        raise ValueError(f"unknown benchmark {unknown[0]!r}; choose from "
+                         f"{list(DML_BENCHMARKS)}")
+    result = fitted_result(source, DMLResult, dml, lambda: DML(random_seed=1), argument="dml",
+                           needed_by="dml_sensitivity")
+    dml = result.fits["dml"]
+    frame, features, smpls, seed = result.fits["prepared"]
     score = "ATE" if dml.model == "irm" else "PLR"
-    long = dml.fit_doubleml(frame, features, smpls, seed, score=score)
+    long = result.fits["doubleml"][score]
     rows = []
     for name in benchmarks:
-        if name not in DML_BENCHMARKS:
-            raise ValueError(f"unknown benchmark {name!r}; choose from {list(DML_BENCHMARKS)}")
         short = dml.fit_doubleml(frame, [f for f in features if f not in DML_BENCHMARKS[name]],
                                  smpls, seed, score=score)
         with warnings.catch_warnings():

@@ -130,23 +130,29 @@ def _default_estimands(table: pd.DataFrame) -> list[str]:
     return [name for name in wanted if name in table.index]
 
 
+def _has_untreated_draws(result) -> bool:
+    from ..results import BayesianResult, ResultUnavailableError
+
+    if not isinstance(result, BayesianResult):
+        return False
+    try:
+        result.untreated_draws("ATE")
+    except ResultUnavailableError:
+        return False
+    return True
+
+
 def _bayes_rows(result, estimands) -> list[dict]:
     """E-values from posterior draws of the risk ratio in each estimand's population."""
-    draws = result.idata.estimands
     level = float(result.effects_table["level"].iloc[0])
     tail = (1 - level) / 2
     rows = []
     for name in estimands:
-        if name in ("ATE", "ATT", "ATC"):
-            effect = draws[name].values.ravel()
-            y0 = (draws["employment_untreated"] if name == "ATE"
-                  else draws[f"untreated_{name}"]).values.ravel()
-        elif name.startswith(("ATE[attachment=", "ATT[attachment=")):
-            kind, group = name[:3], name[len("ATE[attachment="):-1]
-            effect = draws[f"{kind}_by_attachment"].sel(attachment=group).values.ravel()
-            y0 = draws[f"untreated_{kind}_by_attachment"].sel(attachment=group).values.ravel()
-        else:
+        if name not in ("ATE", "ATT", "ATC") and not name.startswith(
+                ("ATE[attachment=", "ATT[attachment=")):
             raise ValueError(f"no E-value for estimand {name!r}")
+        effect = result.estimand_draws(name).values.ravel()
+        y0 = result.untreated_draws(name).values.ravel()
         if not np.isfinite(effect).all():
             continue  # e.g. the ATT of a group without participants
         rr = (y0 + effect) / y0
@@ -217,8 +223,7 @@ def evalue_table(result, *, baseline: float | None = None, estimands=None) -> pd
     """
     table = result.effects().set_index("estimand")
     estimands = list(estimands) if estimands is not None else _default_estimands(table)
-    has_draws = (result.idata is not None and hasattr(result.idata, "estimands")
-                 and "employment_untreated" in result.idata.estimands)
+    has_draws = _has_untreated_draws(result)
     if baseline is None and has_draws:
         rows = _bayes_rows(result, estimands)
     else:

@@ -373,7 +373,7 @@ def latent_confounder_grid(
                 rows.extend(cell_rows)
                 done[(lam_d, lam_y)] = cell_rows
                 if benchmark_table is None and (lam_d, lam_y) == min(cells, key=sum):
-                    benchmark_table = confounder_benchmarks(result.idata.posterior, design,
+                    benchmark_table = confounder_benchmarks(result.posterior, design,
                                                             benchmarks)
                 _write_checkpoint(checkpoint, key, rows, benchmark_table)
                 bar.advance(f"U strengths ({lam_d:g}, {lam_y:g}): ATE "

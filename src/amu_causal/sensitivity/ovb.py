@@ -450,7 +450,14 @@ def ovb_sensitivity(data: pd.DataFrame, *, outcome: str, treatment: str, covaria
     """
     fe = f" | {fixed_effects}" if fixed_effects else ""
     outcome_fit = _fit(f"{outcome} ~ {treatment} + {covariates}{fe}", data)
-    treatment_fit = _fit(f"{treatment} ~ {covariates}{fe}", data)
+    return _from_fits(outcome_fit, _fit(f"{treatment} ~ {covariates}{fe}", data), data,
+                      outcome=outcome, treatment=treatment, fixed_effects=fixed_effects,
+                      benchmarks=benchmarks, kd=kd, ky=ky, q=q, alpha=alpha, label=label)
+
+
+def _from_fits(outcome_fit, treatment_fit, data, *, outcome, treatment, fixed_effects,
+               benchmarks, kd, ky, q, alpha, label) -> OVBSensitivity:
+    """The sensitivity analysis from the fitted outcome and treatment regressions."""
     dof_y = _dof(outcome_fit, data, fixed_effects)
     dof_d = _dof(treatment_fit, data, fixed_effects)
     rows = []
@@ -483,17 +490,20 @@ EVA_BENCHMARKS: dict[str, tuple[str, ...]] = {
 }
 
 
-def ols_sensitivity(df: pd.DataFrame, *, ols=None,
+def ols_sensitivity(source, *, ols=None,
                     benchmarks=("months_employed", "education", "sex"), kd=(1, 2, 3), ky=None,
                     q: float = 1.0, alpha: float = 0.05) -> OVBSensitivity:
     """Cinelli-Hazlett sensitivity of the AMU coefficient in EVA's regression.
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Register data in the contract.
+    source : OLSResult or pandas.DataFrame
+        The fitted regression (``OLSFixedEffects().fit(df)``), whose pooled
+        fit is reused: only the regression of AMU on the controls is added.
+        A register in the data contract is fitted first.
     ols : OLSFixedEffects, optional
-        The regression (its controls); default EVA's specification.
+        The regression's settings when ``source`` is a register (default
+        EVA's specification); a fitted result carries its own.
     benchmarks : sequence of str
         Observed covariates to benchmark against: keys of
         :data:`EVA_BENCHMARKS` or any EVA control.
@@ -505,24 +515,34 @@ def ols_sensitivity(df: pd.DataFrame, *, ols=None,
     OVBSensitivity
         For the pooled AMU coefficient (the ``ATE`` row of
         :class:`amu_causal.OLSFixedEffects`), with municipality fixed effects.
+        Its ``se`` is the classical one the formulas assume; ``se_reported``
+        is the regression's own (HC1 or clustered).
+
+    Raises
+    ------
+    ResultUnavailableError
+        If ``source`` is a result without its fitted regressions (one read
+        back from a file): pass the register instead.
 
     Examples
     --------
     >>> import amu_causal as ac
     >>> df, _ = ac.simulate_register(n=3_000, seed=1)
-    >>> s = ac.sensitivity.ols_sensitivity(df)
+    >>> fit = ac.OLSFixedEffects().fit(df)
+    >>> s = ac.sensitivity.ols_sensitivity(fit)
     >>> list(s.benchmarks["benchmark"])
     ['months_employed', 'education', 'sex']
     """
+    import copy
+
     from ..baselines import OLSFixedEffects
     from ..baselines._formula import CONTROL_TERMS, control_formula
-    from ..data.validate import validate_register
+    from ..results import OLSResult, fitted_result
 
-    ols = ols or OLSFixedEffects()
-    data = validate_register(df)
-    data = data.assign(attachment=data["attachment"].astype(str),
-                       amu=data["amu"].astype(float), employed_2y=data["employed_2y"].astype(float))
-    covariates = f"C(attachment) + {control_formula(ols.controls)}"
+    result = fitted_result(source, OLSResult, ols, OLSFixedEffects, argument="ols",
+                           needed_by="ols_sensitivity")
+    fits = result.fits
+    data, ols = fits["data"], fits["ols"]
     terms = {}
     for name in benchmarks:
         if name in EVA_BENCHMARKS:
@@ -532,9 +552,17 @@ def ols_sensitivity(df: pd.DataFrame, *, ols=None,
         else:
             raise ValueError(f"unknown benchmark {name!r}; choose from "
                              f"{sorted(set(EVA_BENCHMARKS) | set(CONTROL_TERMS))}")
-    result = ovb_sensitivity(data, outcome="employed_2y", treatment="amu", covariates=covariates,
-                             fixed_effects="municipality", benchmarks=terms, kd=kd, ky=ky, q=q,
-                             alpha=alpha, label="OLSFixedEffects")
-    result.se_reported = float(ols.fit(df).effects().set_index("estimand").loc["ATE",
-                                                                                "std_error"])
-    return result
+    # The pooled regression is the outcome regression of the analysis; the formulas
+    # assume classical errors, so a copy of it gets them (the result keeps its own).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        outcome_fit = copy.copy(fits["pooled"]).vcov("iid")
+    covariates = f"C(attachment) + {control_formula(ols.controls)}"
+    treatment_fit = _fit(f"amu ~ {covariates} | municipality",
+                         data.assign(amu=data["amu"].astype(float)))
+    sensitivity = _from_fits(outcome_fit, treatment_fit, data, outcome="employed_2y",
+                             treatment="amu", fixed_effects="municipality", benchmarks=terms,
+                             kd=kd, ky=ky, q=q, alpha=alpha, label="OLSFixedEffects")
+    sensitivity.se_reported = float(result.effects().set_index("estimand").loc[
+        "ATE", "std_error"])
+    return sensitivity

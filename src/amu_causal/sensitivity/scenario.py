@@ -316,7 +316,7 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
     scenario : ConfounderScenario
     model : HierarchicalModel, optional
         Bayesian model settings (default ``HierarchicalModel()``).
-    plain : CausalResult, optional
+    plain : BayesianResult, optional
         A fitted plain Bayesian model (no confounder) to benchmark the
         latent strengths against; fitted here if not given and needed.
     ovb : OVBSensitivity, optional
@@ -361,7 +361,7 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 plain = model.fit(df)
-        latent_benchmarks = confounder_benchmarks(plain.idata.posterior, build_design(df),
+        latent_benchmarks = confounder_benchmarks(plain.posterior, build_design(df),
                                                   benchmarks)
     strengths = scenario.latent_strengths(latent_benchmarks)
     if strengths is None:
@@ -382,33 +382,43 @@ def scenario_table(df: pd.DataFrame, scenario: ConfounderScenario, *, model=None
         rows.append(_untranslated("OLS omitted-variable bias", "coefficient", "r2=(d, y)"))
     else:
         ovb = ovb or ols_sensitivity(df, benchmarks=benchmarks or ("months_employed",))
-        r2 = scenario.partial_r2(ovb)
-        o = ovb.adjusted([r2[0]], [r2[1]]).iloc[0]
-        rows.append({"framework": "OLS omitted-variable bias", "estimand": "coefficient",
-                     "parameters": f"R2_D~Z|X = {r2[0]:.3f}, R2_Y~Z|D,X = {r2[1]:.3f}",
-                     "unadjusted": ovb.estimate, "adjusted_estimate": o["adjusted_estimate"],
-                     "adjusted_lower": o["adjusted_lower"],
-                     "adjusted_upper": o["adjusted_upper"],
-                     "interval": "95 % confidence (classical)"})
+        rows.append(ovb_row(ovb, scenario))
 
     # DoubleML
     if scenario.dml is None and scenario.benchmark is None:
         rows.append(_untranslated("DoubleML sensitivity", "ATE", "dml=(cf_y, cf_d, rho)"))
     else:
         dml = dml or dml_sensitivity(df, benchmarks=benchmarks or ("months_employed",))
-        cf_y, cf_d, rho = scenario.dml_parameters(dml)
-        d = dml.analysis(cf_y, cf_d, rho).iloc[0]
-        bound, _ = dml.toward_zero(d)
-        rows.append({"framework": "DoubleML sensitivity", "estimand": "ATE",
-                     "parameters": f"cf_y = {cf_y:.3f}, cf_d = {cf_d:.3f}, rho = {rho:.2f}",
-                     "unadjusted": dml.estimate, "adjusted_estimate": bound,
-                     "adjusted_lower": d["ci_lower"], "adjusted_upper": d["ci_upper"],
-                     "interval": "95 % confidence for the bounds (person-level)"})
+        rows.append(dml_row(dml, scenario))
     truth_value = getattr(truth, "ate", truth)
     return ScenarioResult(scenario=scenario, rows=pd.DataFrame(rows),
                           truth=None if truth_value is None else float(truth_value),
                           extra={"plain": plain, "adjusted": adjusted, "ovb": ovb, "dml": dml,
                                  "latent_benchmarks": latent_benchmarks})
+
+
+def ovb_row(ovb, scenario: ConfounderScenario) -> dict:
+    """The scenario's row for OLS: the coefficient adjusted by omitted-variable bias."""
+    r2 = scenario.partial_r2(ovb)
+    o = ovb.adjusted([r2[0]], [r2[1]]).iloc[0]
+    return {"framework": "OLS omitted-variable bias", "estimand": "coefficient",
+            "parameters": f"R2_D~Z|X = {r2[0]:.3f}, R2_Y~Z|D,X = {r2[1]:.3f}",
+            "unadjusted": ovb.estimate, "adjusted_estimate": o["adjusted_estimate"],
+            "adjusted_lower": o["adjusted_lower"], "adjusted_upper": o["adjusted_upper"],
+            "interval": "95 % confidence (classical)"}
+
+
+def dml_row(dml, scenario: ConfounderScenario) -> dict:
+    """The scenario's row for DoubleML: the bound toward zero and its confidence bounds."""
+    cf_y, cf_d, rho = scenario.dml_parameters(dml)
+    d = dml.analysis(cf_y, cf_d, rho).iloc[0]
+    bound, _ = dml.toward_zero(d)
+    level = "person-level" if dml.clusters is None else "clustered by municipality"
+    return {"framework": "DoubleML sensitivity", "estimand": "ATE",
+            "parameters": f"cf_y = {cf_y:.3f}, cf_d = {cf_d:.3f}, rho = {rho:.2f}",
+            "unadjusted": dml.estimate, "adjusted_estimate": bound,
+            "adjusted_lower": d["ci_lower"], "adjusted_upper": d["ci_upper"],
+            "interval": f"95 % confidence for the bounds ({level})"}
 
 
 def _untranslated(framework: str, estimand: str, argument: str) -> dict:

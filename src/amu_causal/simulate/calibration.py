@@ -5,94 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..baselines._formula import control_formula
 from ..data.municipalities import municipality
 from ..data.schema import AMU_AREAS, EDUCATION, MIN_ARRIVALS
 from ..data.validate import validate_register
-from .population import EDUCATION_BY_YEAR
-from .register import AMU_AREA_SHARES
+from ..eva import (
+    AMU_AREA_SHARES,
+    BORNHOLM_BAND,
+    EDUCATION_BY_YEAR,
+    EMPLOYED_NO_EARLY_AMU,
+    EMPLOYED_NO_EARLY_NO_AMU,
+    HIGH_USERS,
+    HIGH_USERS_BAND,
+    PARTICIPATION,
+    TEN_MEANS,
+    eva_regression,
+)
 
 __all__ = ["calibration_report", "eva_regression", "plot_calibration"]
 
 _ROUNDING = 0.005  # EVA prints whole percentages
-_NAMED = ("Holstebro", "Tønder", "Odsherred", "Ringsted", "Sønderborg", "Vejle")
 
-
-
-def eva_regression(df: pd.DataFrame, *, by_attachment: bool = True) -> pd.DataFrame:
-    """EVA's regression (Figure 4) as a plain dummy-variable OLS with HC1 errors.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Register data in the contract.
-    by_attachment : bool, default True
-        Interact AMU with the attachment group (one AMU coefficient per
-        group, as in EVA Figure 4); otherwise one pooled coefficient.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per AMU coefficient: ``term``, ``estimate``, ``std_error``
-        (HC1), ``untreated_mean`` (raw employment rate of non-participants in
-        the group) and ``n``.
-
-    Notes
-    -----
-    The linear probability model
-    :math:`Y_i = \\sum_g \\beta_g A_i 1[g_i = g] + \\mu_{g_i} + \\alpha_{m_i}
-    + x_i'\\gamma + \\varepsilon_i`
-    with municipality dummies :math:`\\alpha_m` and the EVA controls
-    :math:`x_i` (months employed, permit year and month, origin, residence
-    basis, sex, age and its square, education, civil status, family type,
-    number of children, started education, started adult education). This is
-    a transparent statsmodels implementation used for calibration; the
-    package's estimator is :class:`amu_causal.OLSFixedEffects`.
-
-    Examples
-    --------
-    >>> import amu_causal as ac
-    >>> from amu_causal.simulate import eva_regression
-    >>> df, _ = ac.simulate_register(n=3_000, seed=1)
-    >>> eva_regression(df)["term"].tolist()
-    ['amu[none]', 'amu[low]', 'amu[medium]', 'amu[high]']
-    """
-    import statsmodels.formula.api as smf
-
-    data = validate_register(df)
-    data = data.assign(attachment=data["attachment"].astype(str))
-    controls = control_formula()
-    treatment = "C(attachment) + amu:C(attachment)" if by_attachment else "amu + C(attachment)"
-    formula = f"employed_2y ~ {treatment} + {controls} + C(municipality)"
-    fit = smf.ols(formula, data=data).fit(cov_type="HC1")
-    rows = []
-    if by_attachment:
-        for group in ("none", "low", "medium", "high"):
-            term = f"amu:C(attachment)[{group}]"
-            mask = data["attachment"] == group
-            if term not in fit.params.index:
-                continue
-            rows.append(
-                {
-                    "term": f"amu[{group}]",
-                    "estimate": float(fit.params[term]),
-                    "std_error": float(fit.bse[term]),
-                    "untreated_mean": float(data.loc[mask & (data["amu"] == 0),
-                                                     "employed_2y"].mean()),
-                    "n": int(mask.sum()),
-                }
-            )
-    else:
-        rows.append(
-            {
-                "term": "amu",
-                "estimate": float(fit.params["amu"]),
-                "std_error": float(fit.bse["amu"]),
-                "untreated_mean": float(data.loc[data["amu"] == 0, "employed_2y"].mean()),
-                "n": len(data),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def _row(section, target, published, value, lower, upper, basis) -> dict:
@@ -172,10 +104,11 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
     amu = data["amu"]
 
     sec = ("Participation", "EVA Figure 1")
-    rows.append(_rate_row(sec, "AMU within two years, all", 0.06, amu.sum(), len(amu)))
+    rows.append(_rate_row(sec, "AMU within two years, all", PARTICIPATION["all"], amu.sum(),
+                          len(amu)))
     c15 = data["permit_year"] == 2015
-    rows.append(_rate_row(sec, "AMU within two years, 2015 cohort", 0.06, amu[c15].sum(),
-                          int(c15.sum())))
+    rows.append(_rate_row(sec, "AMU within two years, 2015 cohort", PARTICIPATION["2015"],
+                          amu[c15].sum(), int(c15.sum())))
     early = data["permit_year"].between(2010, 2012)
     rise = amu[c15].mean() - amu[early].mean() if c15.any() and early.any() else np.nan
     rows.append(_row(sec, "Rise, 2015 cohort minus 2010-2012 cohorts", "small rise (> 0)",
@@ -190,16 +123,16 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
     by_muni = by_muni[by_muni["size"] >= MIN_ARRIVALS]
     by_muni["rate"] = by_muni["sum"] / by_muni["size"]
     ranked = by_muni.sort_values("rate", kind="stable")
-    for label, chosen, published in (("top", ranked.tail(10), 0.19),
-                                     ("bottom", ranked.head(10), 0.01)):
+    for label, chosen, published in (("top", ranked.tail(10), TEN_MEANS["top"]),
+                                     ("bottom", ranked.head(10), TEN_MEANS["bottom"])):
         mean = chosen["rate"].mean() if len(chosen) == 10 else np.nan
         pooled = chosen["sum"].sum() / chosen["size"].sum() if len(chosen) else np.nan
         se = np.sqrt((pooled * (1 - pooled) / chosen["size"]).sum()) / 10 if len(chosen) else 0
         tol = _ROUNDING + 2 * se
         rows.append(_row(sec, f"Mean of the {label} ten municipalities", f"{published:.0%}",
                          mean, published - tol, published + tol, "rounding ±0.5 pp + 2 SE"))
-    for name, band, text in [("Bornholm", (0.45, 0.50), "almost one in two (45-50%)")] + [
-        (n, (0.15, 0.18), "15-18%") for n in _NAMED
+    for name, band, text in [("Bornholm", BORNHOLM_BAND, "almost one in two (45-50%)")] + [
+        (n, HIGH_USERS_BAND, "15-18%") for n in HIGH_USERS
     ]:
         code = municipality(name).code
         mask = data["municipality"] == code
@@ -236,13 +169,16 @@ def calibration_report(df: pd.DataFrame, *, include_regression: bool = True) -> 
         sec = ("Employment two years out", "EVA Figure 4")
         reg = eva_regression(data).set_index("term")
         none = (data["attachment"] == "none") & (amu == 0)
-        rows.append(_rate_row(sec, "Employed, no early employment, no AMU", 0.09,
+        rows.append(_rate_row(sec, "Employed, no early employment, no AMU",
+                              EMPLOYED_NO_EARLY_NO_AMU,
                               data.loc[none, "employed_2y"].sum(), int(none.sum())))
         if "amu[none]" in reg.index:
             est, se = reg.loc["amu[none]", ["estimate", "std_error"]]
             tol = 2 * _ROUNDING + 2 * se
+            contrast = EMPLOYED_NO_EARLY_AMU - EMPLOYED_NO_EARLY_NO_AMU
             rows.append(_row(sec, "AMU contrast, no early employment (OLS, municipality FE)",
-                             "19% - 9% = 10 pp", est, 0.10 - tol, 0.10 + tol,
+                             f"{EMPLOYED_NO_EARLY_AMU:.0%} - {EMPLOYED_NO_EARLY_NO_AMU:.0%} = "
+                             f"{100 * contrast:.0f} pp", est, contrast - tol, contrast + tol,
                              "rounding ±1 pp + 2 SE (HC1)"))
     return pd.DataFrame(rows)
 

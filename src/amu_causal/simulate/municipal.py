@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.municipalities import municipalities
+from ..eva import BORNHOLM_BAND, HIGH_USERS_BAND
 
 __all__ = ["municipal_amu_rates", "settlement_weights"]
 
@@ -32,8 +33,9 @@ _QUOTA_FACTORS: dict[int, tuple[float, ...]] = {
     183: (0.40,) * 6,  # Ishøj
 }
 
-#: Published AMU use (EVA note, Figure 2 and 3): Bornholm almost one in two;
-#: Holstebro, Tønder, Odsherred, Ringsted, Sønderborg and Vejle 15-18 %.
+#: AMU use of the municipalities the EVA note names (Figures 2 and 3), each
+#: inside its published band (:data:`amu_causal.eva.BORNHOLM_BAND`,
+#: :data:`amu_causal.eva.HIGH_USERS_BAND`).
 _NAMED_RATES: dict[int, float] = {
     400: 0.47,   # Bornholm
     661: 0.17,   # Holstebro
@@ -43,6 +45,9 @@ _NAMED_RATES: dict[int, float] = {
     540: 0.16,   # Sønderborg
     630: 0.165,  # Vejle
 }
+assert _NAMED_RATES[400] >= BORNHOLM_BAND[0] and all(
+    HIGH_USERS_BAND[0] <= rate <= HIGH_USERS_BAND[1] for code, rate in _NAMED_RATES.items()
+    if code != 400), "named municipalities must sit inside EVA's published bands"
 #: Other high users (not named by EVA), so that the top ten average about 19 %.
 _OTHER_HIGH_RATES: dict[int, float] = {665: 0.11, 779: 0.105, 813: 0.10}
 #: Municipalities that barely use AMU for refugees (EVA Figure 3): chosen to

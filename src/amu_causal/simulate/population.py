@@ -7,20 +7,9 @@ import pandas as pd
 from scipy.special import expit
 
 from ..data.schema import EDUCATION
+from ..eva import EDUCATION_BY_YEAR  # EVA Table 1
 
 __all__ = ["EDUCATION_BY_YEAR", "ORIGIN_SHARES", "draw_population", "quota_allocation"]
-
-#: EVA Table 1: highest completed education brought from abroad, by permit year
-#: (percent; rows are renormalised because the printed values are rounded).
-EDUCATION_BY_YEAR: dict[int, tuple[int, ...]] = {
-    #      primary upper_sec short_ter medium_ter long_ter unknown
-    2010: (59, 15, 3, 7, 5, 10),
-    2011: (63, 12, 3, 9, 5, 8),
-    2012: (64, 12, 4, 9, 5, 6),
-    2013: (67, 12, 4, 10, 5, 3),
-    2014: (67, 14, 2, 13, 4, 1),
-    2015: (71, 13, 2, 11, 2, 1),
-}
 
 #: Countries of origin, 2010 and 2015 shares (percent); years between are
 #: interpolated linearly. Plausible, not published by EVA.

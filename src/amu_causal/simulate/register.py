@@ -10,6 +10,7 @@ from scipy import stats
 from scipy.special import expit, logit
 
 from ..data.schema import AMU_AREAS, COLUMNS, attachment_group
+from ..eva import AMU_AREA_SHARES  # EVA Table 2
 from .municipal import municipal_amu_rates, settlement_weights
 from .parameters import SimulationParameters
 from .population import draw_population, quota_allocation
@@ -17,15 +18,6 @@ from .truth import Truth, sample_effects
 
 __all__ = ["AMU_AREA_SHARES", "simulate_register", "solve_intercepts"]
 
-#: EVA Table 2: AMU areas of the courses refugees took (percent).
-AMU_AREA_SHARES: dict[str, int] = {
-    "office_trade_service": 28,
-    "transport_logistics": 26,
-    "technology": 20,
-    "food": 9,
-    "construction": 9,
-    "other": 8,
-}
 assert tuple(AMU_AREA_SHARES) == AMU_AREAS
 
 _EDU_PARTICIPATION = {"primary": 0.0, "upper_secondary": 0.15, "short_tertiary": 0.0,

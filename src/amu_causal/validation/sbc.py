@@ -320,7 +320,7 @@ def run_fit(task: _Task) -> pd.DataFrame:
         except Exception as err:  # recorded: a failed fit is counted, not lost
             return pd.DataFrame([common | {"quantity": "", "error": "".join(
                 traceback.format_exception_only(err)).strip()}])
-        post = result.idata.posterior
+        post = result.posterior
         n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
         total = n_chain * n_draw
         keep = np.linspace(0, total - 1, study.thin_to).round().astype(int)
@@ -334,7 +334,7 @@ def run_fit(task: _Task) -> pd.DataFrame:
                 for name in post.data_vars}
         quantities = [(label, np.asarray(prior[var])[idx], draws[var][(slice(None), *idx)])
                       for label, var, idx in _scalar_names(prior)]
-        quantities.append(("ATE", prior_ate, thinned(result.idata.estimands["ATE"].values)))
+        quantities.append(("ATE", prior_ate, thinned(result.estimand_draws("ATE").values)))
         quantities.append(("log_likelihood", prior_loglik,
                            _log_likelihood(draws, data, treatment, outcome)))
         diag = result.diagnostics()

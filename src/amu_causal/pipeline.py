@@ -425,7 +425,7 @@ def run_analysis(settings: JobSettings, stages: Stages | None = None) -> Analysi
         # with both strengths 0 the marginalised likelihood is the plain one exactly
         # (the weights sum to 1), and a second compilation is saved.
         fitted = model if settings.quick else replace(model, confounder=LatentConfounder(
-            0.0, 0.0, distribution="binary"), draws=400, tune=200)
+            0.0, 0.0), draws=400, tune=200)
         with stages.running("compiling the Bayesian model (numba: about 20 s once cached, "
                             "60-100 s on a machine's first run)"):
             compiled_structure(fitted, design)

@@ -265,8 +265,8 @@ def sensitivity(doc, out, analysis) -> None:
     doc.text("Benchmark scenario: an unobserved confounder as strong as months employed "
              "(each framework measures 'as strong' on its own scale). The latent-confounder "
              f"fit uses {settings['draws']} draws after {settings['tune']} warm-up per chain "
-             "and a binary U (standardised: mean 0, SD 1, prevalence one half, as in the "
-             "grid); its diagnostics are in latent_diagnostics.csv. The "
+             "and a standard normal U (integrated by quadrature, as in the grid and a single "
+             "fit); its diagnostics are in latent_diagnostics.csv. The "
              "full grid of strengths, with the simulated strengths marked on a synthetic "
              "register, is experiments/03_sensitivity.py.")
     diag = pd.concat([fit.result.diagnostics().assign(scenario=fit.label)

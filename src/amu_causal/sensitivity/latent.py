@@ -249,8 +249,8 @@ def latent_confounder_grid(
     draws: int = 250,
     tune: int = 150,
     target_accept: float = 0.65,
-    distribution: str = "binary",
-    nodes: int = 7,
+    distribution: str = LatentConfounder.distribution,
+    nodes: int = LatentConfounder.nodes,
     benchmarks=("months_employed", "education", "sex"),
     checkpoint: str | Path | None = None,
     progress: bool = True,
@@ -275,25 +275,19 @@ def latent_confounder_grid(
         ESS and divergences are in the table; refit the cells that matter
         with full draws.
     target_accept : float, default 0.65
-        NUTS's target acceptance rate, lower than a single fit's 0.8: the
-        step size grows and a cell needs fewer gradients (measured on the
-        default register at strengths 0.75, two seeds: 13 % fewer leapfrog
-        steps and 18 % less time, with the smallest hyperparameter ESS
-        127-172 against 80-160). A lower target risks divergences in the
-        funnel of the municipal standard deviations; every cell's
-        divergences are in the table.
-    distribution : {"binary", "normal"}, default "binary"
-        The distribution of U. A standardised binary U with prevalence 0.5
-        (U = +1 or -1 with equal probability; Imbens 2003) is integrated
-        exactly with two likelihood terms per person; a normal U needs
-        ``nodes`` quadrature terms and measured about twice the time per
-        cell with seven (see the Notes). Both have standard deviation 1, so
-        the strengths and the benchmarks mean the same for both.
-    nodes : int, default 7
-        Gauss-Hermite points for a normal U: a person's likelihood is
-        accurate to 2e-4 (relative) for strengths up to 1 (see
-        :class:`LatentConfounder` for the measured table; use more for
-        stronger confounders). Ignored for a binary U.
+        NUTS's target acceptance rate, lower than a single fit's 0.8 so that
+        a cell needs fewer gradients (measurements in docs/performance.rst).
+        Every cell's divergences are in the table.
+    distribution : {"normal", "binary"}, default "normal"
+        The distribution of U, as in :class:`LatentConfounder` (the same
+        default as a single fit and the main job): a standard normal U
+        integrated by Gauss-Hermite quadrature with ``nodes`` points, or a
+        standardised binary U with prevalence 0.5 (Imbens 2003). Both have
+        standard deviation 1, so the strengths and the benchmarks mean the
+        same for both.
+    nodes : int, default 9
+        Gauss-Hermite points for a normal U (see :class:`LatentConfounder`
+        for the accuracy by strength). Ignored for a binary U.
     benchmarks : sequence of str
         Observed covariates whose strength is computed from the cell with
         the smallest strengths (the plain model when the grid has (0, 0)).
@@ -318,10 +312,8 @@ def latent_confounder_grid(
     warm-up (nutpie's first mass matrix comes from the gradient at the
     starting point, which is small near the mode), so no warm start is
     used. The cost of a cell is its gradient evaluations times the cost of
-    one gradient: at n = 23,125 about 16,000 evaluations per cell, at
-    about 2.6 ms (binary U) or 5 ms (normal U, seven nodes) of CPU each; see
-    ``benchmarks/sensitivity_grid.py`` and the performance page for the
-    measured wall times.
+    one gradient; ``benchmarks/sensitivity_grid.py`` measures both, and the
+    performance page gives the wall times.
 
     Examples
     --------

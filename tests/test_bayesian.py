@@ -180,6 +180,7 @@ def test_summary_text(fitted):
     assert "ATE" in text and "95% interval" in text
 
 
+@pytest.mark.slow  # two fits (the full suite runs it, with the engine's own determinism test)
 def test_same_seed_same_numbers():
     df, _ = ac.simulate_register(n=1_500, seed=4, confounding=0.0)
     model = ac.HierarchicalModel(draws=100, tune=100, random_seed=11, progressbar=False)

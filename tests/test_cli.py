@@ -94,6 +94,7 @@ def test_run_quick_writes_every_section_and_passes_the_export_scan(tmp_path):
     assert national["truth"].notna().all()
 
 
+@pytest.mark.slow  # a second full quick run; CI also runs --data
 def test_run_on_own_data_private_keeps_everything(tmp_path):
     df, _ = ac.simulate_register(n=1_000, seed=3)
     path = ac.write_register(df, tmp_path / "own.parquet")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._plotting import ax_or_new, axes_or_new
 from .data.municipalities import municipalities
 from .data.schema import AMU_AREAS, ATTACHMENT_GROUPS, EDUCATION, MIN_ARRIVALS
 from .eva import AMU_AREA_SHARES, EDUCATION_BY_YEAR, TEN_MEANS, eva_regression
@@ -228,17 +229,9 @@ def employment_by_attachment(df: pd.DataFrame) -> pd.DataFrame:
 
 # -- figures ------------------------------------------------------------------------------
 
-def _axes(ax, size):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
-
-
 def plot_participation_by_sex_year(table: pd.DataFrame, ax=None):
     """Lines of participation by permit year for men, women and all (EVA Figure 1)."""
-    ax = _axes(ax, (7, 3.8))
+    ax = ax_or_new(ax, (7, 3.8))
     styles = {"male": ("tab:blue", "-", "men"), "female": ("tab:orange", "-", "women"),
               "all": ("black", "--", "all")}
     for sex, (colour, line, label) in styles.items():
@@ -267,10 +260,7 @@ def plot_participation_by_municipality(table: pd.DataFrame, means: pd.DataFrame 
         :func:`group_means` of the unsuppressed table (drawn as lines).
     axes : pair of matplotlib.axes.Axes, optional
     """
-    import matplotlib.pyplot as plt
-
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(11, 5), width_ratios=[1.4, 1])
+    axes = np.ravel(axes_or_new(axes, 1, 2, (11, 5), width_ratios=[1.4, 1]))
     left, right = axes
     rate = 100 * table["participation_rate"].to_numpy(dtype=float)
     x = np.arange(len(table))
@@ -312,10 +302,7 @@ def plot_participation_by_municipality(table: pd.DataFrame, means: pd.DataFrame 
 
 def plot_employment_by_attachment(table: pd.DataFrame, axes=None):
     """Employment by attachment group and AMU, raw and adjusted (EVA Figure 4)."""
-    import matplotlib.pyplot as plt
-
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    axes = np.ravel(axes_or_new(axes, 1, 2, (10, 4), sharey=True))
     x = np.arange(len(ATTACHMENT_GROUPS))
     width = 0.38
     for ax, column, title in ((axes[0], "adjusted_employment",

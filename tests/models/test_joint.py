@@ -17,6 +17,7 @@ def design(small_register):
     return build_design(small_register[0])
 
 
+@pytest.mark.slow  # compiles three models; test_likelihood.py compares them in the inner loop
 @pytest.mark.parametrize("options", [{}, {"mundlak": True}, {"joint": False}])
 def test_logp_and_gradient_are_finite(design, options):
     model = build_joint_model(design, **options)

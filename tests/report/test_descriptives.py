@@ -99,3 +99,20 @@ def test_raw_differences_resting_on_few_employed_are_blanked(small_register):
         small = ((counts >= 1) & (counts < 5)).any()
         assert np.isnan(value) == small, code
     assert safe["raw_difference"].isna().any() and safe["raw_difference"].notna().any()
+
+
+def test_every_figure_returns_the_axes_it_drew_on(small_register):
+    import matplotlib.pyplot as plt
+
+    df, _ = small_register
+    table = d.participation_by_municipality(df)
+    drawn = d.plot_participation_by_municipality(table, d.group_means(table))
+    assert len(drawn) == 2 and drawn[0].get_title().startswith("AMU participation")
+    drawn = d.plot_employment_by_attachment(d.employment_by_attachment(df))
+    assert len(drawn) == 2 and drawn[0].figure is drawn[1].figure
+    assert d.plot_participation_by_sex_year(d.participation_by_sex_year(df)).get_ylabel()
+    # given axes are drawn on and returned
+    _, given = plt.subplots(1, 2)
+    assert list(d.plot_employment_by_attachment(d.employment_by_attachment(df), given)) \
+        == list(given)
+    plt.close("all")

@@ -112,7 +112,7 @@ def test_effective_sizes_see_autocorrelation():
     assert effective_sizes(walk)[0] < effective_sizes(independent)[0] / 3
 
 
-def test_the_default_pool_has_one_worker_and_the_scripts_default_to_one():
+def test_the_default_pool_has_one_worker_and_the_scripts_default_to_one(script_help):
     from amu_causal.validation.execution import DEFAULT_WORKERS, default_executor
 
     assert DEFAULT_WORKERS == 1
@@ -121,12 +121,8 @@ def test_the_default_pool_has_one_worker_and_the_scripts_default_to_one():
         assert pool._max_workers == 1
     finally:
         pool.shutdown()
-    import subprocess
-    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     for script in ("simulations/monte_carlo.py", "simulations/sbc.py"):
-        text = subprocess.run([sys.executable, str(root / script), "--help"], capture_output=True,
-                              text=True, check=True, timeout=300).stdout
-        assert "default 1" in text
+        assert "default 1" in script_help[root / script]["stdout"]

@@ -88,6 +88,7 @@ def test_stored_results_are_never_overwritten(tmp_path):
         store.write(0, pd.DataFrame({"a": [2]}))
 
 
+@pytest.mark.slow  # starts a Dask cluster
 def test_same_seeds_same_results_with_one_two_workers_and_dask(tmp_path):
     from dask.distributed import Client, LocalCluster
 

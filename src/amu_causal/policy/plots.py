@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._plotting import TRUTH, ax_or_new
+
 
 def plot_policy(table: pd.DataFrame, ax=None):
     """Extra refugees employed per scenario, with intervals (a :func:`national_table`).
@@ -28,15 +30,12 @@ def plot_policy(table: pd.DataFrame, ax=None):
     >>> cells = policy.cells_from_truth(truth, df)   # or policy.cells_from_result(fit, df)
     >>> ax = policy.plot_policy(policy.national_table(policy.policy_scenarios(cells)))
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.7 * len(table) + 1.6))
+    ax = ax_or_new(ax, (8, 0.7 * len(table) + 1.6))
     y = np.arange(len(table))[::-1]
     ax.hlines(y, table["ci_lower"], table["ci_upper"], color="tab:blue", lw=2)
     ax.plot(table["extra_employed"], y, "o", color="tab:blue", label="posterior mean, interval")
     if "truth" in table and table["truth"].notna().any():
-        ax.plot(table["truth"], y, "|", color="tab:red", ms=18, mew=2.5,
+        ax.plot(table["truth"], y, "|", color=TRUTH, ms=18, mew=2.5,
                 label="truth (simulated)")
     for yi, (_, row) in zip(y, table.iterrows(), strict=True):
         ax.annotate(f"{row['extra_participants']:,} places; DKK {row['grant_dkk_million']:.1f} m",
@@ -81,16 +80,13 @@ def plot_policy_municipalities(table: pd.DataFrame, top: int = 15, ax=None):
     >>> result = policy.scale_up_to_top_decile(cells)
     >>> ax = policy.plot_policy_municipalities(result.by_municipality(), top=10)
     """
-    import matplotlib.pyplot as plt
-
     rows = table.dropna(subset=["extra_employed"]).head(top)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
+    ax = ax_or_new(ax, (8, 0.3 * len(rows) + 1.5))
     y = np.arange(len(rows))[::-1]
     ax.barh(y, rows["extra_employed"], color="tab:blue", alpha=0.6)
     ax.hlines(y, rows["ci_lower"], rows["ci_upper"], color="black", lw=1)
     if "truth" in rows and rows["truth"].notna().any():
-        ax.plot(rows["truth"], y, "|", color="tab:red", ms=10, mew=2, label="truth (simulated)")
+        ax.plot(rows["truth"], y, "|", color=TRUTH, ms=10, mew=2, label="truth (simulated)")
         ax.legend(fontsize=8, loc="lower right")
     ax.set_yticks(y, rows["name"].astype(str), fontsize=8)
     ax.set_xlabel("extra refugees employed two years out (expected number, with interval)")

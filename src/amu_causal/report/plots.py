@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._plotting import TRUTH, ax_or_new
 from ..data.schema import ATTACHMENT_GROUPS
 from ..results import BayesianResult, CausalResult, ResultUnavailableError
 
 __all__ = ["plot_compare", "plot_effects", "plot_municipality_effects", "plot_participation"]
 
 
-def _axes(ax, size):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
-
-
 def _caterpillar(table, ax, label):
     """Municipalities ordered by estimate, with their intervals (shared by two plots)."""
     table = table.sort_values("estimate").reset_index(drop=True)
-    ax = _axes(ax, (8, 4.5))
+    ax = ax_or_new(ax, (8, 4.5))
     x = np.arange(len(table))
     ax.vlines(x, 100 * table["ci_lower"], 100 * table["ci_upper"], color="0.6", lw=1)
     ax.plot(x, 100 * table["estimate"], "o", color="black", ms=3, label=label)
@@ -53,7 +46,7 @@ def plot_effects(result: CausalResult, ax=None, truth=None):
     ...     "p_positive": [1.0]})
     >>> ax = ac.plot_effects(ac.CausalResult("x", table, n=10))
     """
-    ax = _axes(ax, (7, 3.6))
+    ax = ax_or_new(ax, (7, 3.6))
     table = result.effects_table.set_index("estimand")
     names = ["ATE"] + [f"ATE[attachment={g}]" for g in ATTACHMENT_GROUPS]
     names = [n for n in names if n in table.index]
@@ -71,7 +64,7 @@ def plot_effects(result: CausalResult, ax=None, truth=None):
     ax.plot(100 * rows["estimate"], y, "o", color="black", label=f"{result.estimator}")
     if truth is not None:
         true_values = [truth.ate] + [truth.by_attachment.loc[g, "ate"] for g in ATTACHMENT_GROUPS]
-        ax.plot(100 * np.asarray(true_values[: len(names)]), y, "|", color="tab:red",
+        ax.plot(100 * np.asarray(true_values[: len(names)]), y, "|", color=TRUTH,
                 markersize=16, mew=2.5, label="truth (simulated)")
     ax.axvline(0, color="0.5", lw=0.8, ls="--")
     labels = ["all"] + [f"attachment: {g}" for g in ATTACHMENT_GROUPS]
@@ -197,7 +190,7 @@ def plot_compare(table, ax=None):
     rows = table[table["estimand"] != "RR"]
     estimands = list(dict.fromkeys(rows["estimand"]))
     estimators = list(dict.fromkeys(rows["estimator"]))
-    ax = _axes(ax, (8, 0.45 * len(estimands) * max(len(estimators), 1) + 1.5))
+    ax = ax_or_new(ax, (8, 0.45 * len(estimands) * max(len(estimators), 1) + 1.5))
     colours = {e: f"C{i}" for i, e in enumerate(estimators)}
     step = 0.8 / max(len(estimators), 1)
     ticks = []
@@ -216,7 +209,7 @@ def plot_compare(table, ax=None):
                     label=estimator if i == 0 else None)
         if "truth" in block and block["truth"].notna().any():
             ax.plot([100 * block["truth"].iloc[0]] * 2, [centre - 0.45, centre + 0.45],
-                    color="tab:red", lw=2, label="truth (simulated)" if i == 0 else None)
+                    color=TRUTH, lw=2, label="truth (simulated)" if i == 0 else None)
     ax.axvline(0, color="0.5", lw=0.8, ls="--")
     ax.set_yticks(ticks, estimands)
     ax.set_xlabel("effect on employment two years out (percentage points)")

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._plotting import ax_or_new
+
 __all__ = ["contour_panel", "plot_dml_contour", "plot_latent_contour", "plot_ovb_contour",
            "plot_ovb_extreme"]
-
-
-def _axes(ax, size=(5.5, 5)):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def contour_panel(ax, x, y, z, *, threshold: float, threshold_label: str, xlabel: str,
@@ -42,7 +36,7 @@ def contour_panel(ax, x, y, z, *, threshold: float, threshold_label: str, xlabel
     origin_label : str, optional
         Label of the unadjusted estimate at (0, 0).
     """
-    ax = _axes(ax)
+    ax = ax_or_new(ax, (5.5, 5))
     z = np.asarray(z, dtype=float)
     finite = z[np.isfinite(z)]
     if finite.size:
@@ -141,7 +135,7 @@ def plot_ovb_contour(sens, *, sensitivity_of: str = "estimate", lim: float | Non
 
 def plot_ovb_extreme(sens, *, lim: float | None = None, ax=None):
     """Adjusted estimate against R²_D~Z|X for R²_Y~Z|D,X of 1, 0.75 and 0.5."""
-    ax = _axes(ax, (6, 4))
+    ax = ax_or_new(ax, (6, 4))
     bounds = sens.bounds()
     if lim is None:
         lim = min(0.99, max(0.1, 1.5 * float(bounds["r2dz_x"].max()) if len(bounds) else 0.1))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._plotting import ax_or_new, axes_or_new
+
 __all__ = ["plot_monte_carlo", "plot_sbc_ecdf"]
 
 
@@ -36,13 +38,11 @@ def plot_monte_carlo(result, estimand: str = "ATE", ax=None):
     >>> with tempfile.TemporaryDirectory() as d, ThreadPoolExecutor(1) as pool:
     ...     ax = plot_monte_carlo(study.run(d, executor=pool, progress=False))
     """
-    import matplotlib.pyplot as plt
 
     rows = result.results[result.results["estimand"] == estimand].dropna(subset=["estimate"])
     metrics = result.metrics([estimand]).set_index("estimator")
     names = list(metrics.index)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 1.0 + 0.8 * len(names)))
+    ax = ax_or_new(ax, (7, 1.0 + 0.8 * len(names)))
     rng = np.random.default_rng(0)  # jitter only
     for k, name in enumerate(names):
         errors = 100 * (rows.loc[rows["estimator"] == name, "estimate"]
@@ -103,14 +103,11 @@ def plot_sbc_ecdf(result, quantities=None, axes=None, ci_prob: float = 0.95,
     >>> axes = plot_sbc_ecdf(result)  # doctest: +SKIP
     """
     import arviz as az
-    import matplotlib.pyplot as plt
     from scipy import stats
 
     names = list(quantities) if quantities is not None else result.quantities
-    if axes is None:
-        cols = 4
-        rows = int(np.ceil(len(names) / cols))
-        _, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    rows, cols = int(np.ceil(len(names) / 4)), 4
+    axes = axes_or_new(axes, rows, cols, (3.2 * cols, 2.4 * rows))
     axes = np.atleast_1d(axes).ravel()
     n_ranks = result.study.thin_to + 1
     reference = stats.randint(0, n_ranks)

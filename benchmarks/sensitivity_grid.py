@@ -1,8 +1,8 @@
 """The 5 x 5 latent-confounder grid on the default register, against refitting each cell.
 
 Run: ``python benchmarks/sensitivity_grid.py [--n 23125] [--peer-cells 2]
-[--draws 250] [--tune 150] [--target-accept 0.65] [--distribution binary|normal]
-[--nodes 7]``.
+[--draws 250] [--tune 150] [--target-accept 0.65] [--distribution normal|binary]
+[--nodes 9]`` (the defaults are the grid's own).
 
 Ours: :func:`amu_causal.sensitivity.latent_confounder_grid` (one compiled
 model, strengths swapped as data). Peer: the
@@ -34,8 +34,10 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=250)
     parser.add_argument("--tune", type=int, default=150)
     parser.add_argument("--target-accept", type=float, default=0.65)
-    parser.add_argument("--distribution", choices=("binary", "normal"), default="binary")
-    parser.add_argument("--nodes", type=int, default=7, help="quadrature nodes (normal U)")
+    parser.add_argument("--distribution", choices=("normal", "binary"),
+                        default=LatentConfounder.distribution)
+    parser.add_argument("--nodes", type=int, default=LatentConfounder.nodes,
+                        help="quadrature nodes (normal U)")
     args = parser.parse_args()
     df, truth = ac.simulate_register(n=args.n, seed=1)
 

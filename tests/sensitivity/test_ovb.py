@@ -136,7 +136,7 @@ def test_a_fitted_regression_is_reused_not_fitted_again(monkeypatch, tmp_path):
 
     df, _ = ac.simulate_register(n=3_000, seed=2)
     fit = ac.OLSFixedEffects().fit(df)
-    effects = fit.effects()
+    effects, robust_se = fit.effects(), fit.fits["pooled"].se().copy()
     fresh = ols_sensitivity(df)
     calls = []
     original = pyfixest.feols
@@ -145,8 +145,9 @@ def test_a_fitted_regression_is_reused_not_fitted_again(monkeypatch, tmp_path):
     assert calls == [calls[0]] and calls[0].startswith("amu ~")  # only the treatment regression
     assert reused.estimate == fresh.estimate and reused.se == pytest.approx(fresh.se, rel=1e-12)
     pd.testing.assert_frame_equal(reused.benchmarks, fresh.benchmarks)
-    # the result keeps its own (HC1) errors
+    # the result and its fitted regression keep their own (HC1) errors
     pd.testing.assert_frame_equal(fit.effects(), effects)
+    pd.testing.assert_series_equal(fit.fits["pooled"].se(), robust_se)
     assert reused.se_reported == effects["std_error"].iloc[0] != reused.se
 
     fit.save(tmp_path / "ols.nc")

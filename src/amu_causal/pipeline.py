@@ -329,6 +329,9 @@ class Analysis:
         From the worker: descriptive tables (``sex_year``, ``municipality``,
         ``education``, ``areas``, ``employment``), ``calibration`` (synthetic
         only), ``ols``, ``dml``, ``ovb``, ``dml_sensitivity`` and ``seconds``.
+        The baselines were fitted in a worker process and their fitted
+        objects stayed there (``fits`` is ``None``): their sensitivity
+        analyses are already here.
     evalues : pandas.DataFrame
         E-values of the three estimators.
     scenarios : pandas.DataFrame or None

@@ -8,7 +8,7 @@ Ours: :func:`amu_causal.sensitivity.latent_confounder_grid` (one compiled
 model, strengths swapped as data). Peer: the
 same cells fitted one by one with ``HierarchicalModel(confounder=...).fit``
 (through the fit engine, which reuses the compiled model for it as well; the
-grid adds checkpointing, benchmarks and the table), same draws and warm-up; it is run on
+grid adds its resumable study store, benchmarks and the table), same draws and warm-up; it is run on
 ``--peer-cells`` cells and its time per cell scaled to the grid. Prints wall
 time, time per cell, the ratio, and the cells' convergence summary.
 """

@@ -12,7 +12,8 @@ against the truth. With ``--data`` the same analysis runs on a real register
 Writes to ``--out``:
 
 * ``latent_grid.csv``, ``latent_contour.png``, ``latent_probability.png``:
-  the Bayesian latent-confounder grid (resumable: rerun to continue);
+  the Bayesian latent-confounder grid (resumable: each finished cell is kept
+  in the study store, ``--store``; rerun to continue);
 * ``ovb_contour.png``, ``ovb_extreme.png``, ``ovb_minimal.csv``: OLS
   omitted-variable bias (Cinelli and Hazlett 2020);
 * ``dml_contour.png``, ``dml_benchmarks.csv``: DoubleML's sensitivity bounds;
@@ -28,7 +29,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pandas as pd
-from _common import guard_resume, parser, provenance, register
+from _common import add_store_option, guard_resume, parser, provenance, register, store_folder
 
 import amu_causal as ac
 from amu_causal import privacy
@@ -44,8 +45,9 @@ from amu_causal.sensitivity import (
 
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
-EPILOG = """writes into --out: latent_grid.csv (checkpointed cell by cell: rerun to resume;
-a folder made with other data or seed is refused), contour plots of the three frameworks,
+EPILOG = """writes into --out: latent_grid.csv (each finished cell is kept in the study store,
+--store: rerun to resume; a store made with other data or settings is refused), contour
+plots of the three frameworks,
 scenario.csv/.txt, evalues.csv, manifest.json; ends with the export scan.
 Run time at n = 23,125 on 2 cores: the 5 x 5 grid measured 523 s (docs/performance.rst),
 plus two full Bayesian fits (about 3 minutes each) and DoubleML's benchmarks."""
@@ -58,6 +60,7 @@ def main(argv=None) -> None:
                         "(synthetic register only; default 1)")
     p.add_argument("--draws", type=int, default=1000,
                    help="draws per chain of the single Bayesian fits (default 1000)")
+    add_store_option(p)
     args = p.parse_args(argv)
     if args.data and args.confounding != 1.0:
         p.error("--confounding sets the synthetic register; with --data it would be ignored")
@@ -73,8 +76,10 @@ def main(argv=None) -> None:
                      params.confounding * params.u_employment)
 
     # 1. Bayesian latent confounder on a 5 x 5 grid (one call; resumable)
-    grid = latent_confounder_grid(df, STRENGTHS, STRENGTHS, checkpoint=args.out / "latent_grid.csv")
-    out.add("latent_grid.csv", "table")  # the grid's own checkpoint, complete now
+    grid = latent_confounder_grid(df, STRENGTHS, STRENGTHS,
+                                  directory=store_folder(args, "latent_grid"))
+    out.table(grid.grid, "latent_grid.csv", suppress=False,
+              description="latent-confounder grid: effects by strengths, with diagnostics")
     for quantity, name in (("estimate", "latent_contour.png"),
                            ("p_positive", "latent_probability.png")):
         ax = grid.plot_contour(quantity)

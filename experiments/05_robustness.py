@@ -15,24 +15,25 @@ on a synthetic register), with each fit's worst R-hat and smallest ESS:
 
 Writes ``robustness.csv`` and ``robustness.png``. Each fit compiles and
 samples its own model: about 2 minutes per fit at n = 23,125 (10 minutes).
-Resumable: finished fits are kept in ``robustness.csv`` and skipped.
+Resumable: each finished fit is kept in a study store (``--store``, one file
+per fit) and not run again.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import pandas as pd
-from _common import guard_resume, parser, provenance, register
+from _common import add_store_option, guard_resume, parser, provenance, register, store_folder
 
 import amu_causal as ac
 from amu_causal import privacy
 from amu_causal.report import Outputs
+from amu_causal.validation import StudyStore, run_study
 
 ESTIMANDS = ["ATE", "ATT", "ATE[attachment=none]"]
 
@@ -51,9 +52,8 @@ def choices() -> dict:
             "priors twice as wide": {"priors": wide}}
 
 
-EPILOG = """writes into --out:
-robustness.csv (checkpointed fit by fit: rerun to resume) and robustness.png,
-manifest.json.
+EPILOG = """writes into --out: robustness.csv and robustness.png, manifest.json;
+each finished fit into the study store (--store): rerun to resume.
 Typical run time at n = 23,125 on 2 cores: about 10 minutes.
 """
 
@@ -64,31 +64,34 @@ def main(argv=None) -> None:
                    help="Bayesian draws per chain after warm-up (default 500)")
     p.add_argument("--tune", type=int, default=400,
                    help="Bayesian warm-up iterations per chain (default 400)")
+    add_store_option(p)
     args = p.parse_args(argv)
     df, truth = register(args)
-    guard_resume(args, args.out, draws=args.draws, tune=args.tune)
-    checkpoint = args.out / "robustness.csv"
-    done = pd.read_csv(checkpoint) if checkpoint.exists() else pd.DataFrame(columns=["choice"])
-    rows = [done]
-    for name, settings in choices().items():
-        if name in set(done["choice"]):
-            continue
+    key = guard_resume(args, args.out, draws=args.draws, tune=args.tune)
+    named = list(choices().items())
+
+    def fit(k: int) -> pd.DataFrame:
+        name, settings = named[k]
         model = ac.HierarchicalModel(draws=args.draws, tune=args.tune, random_seed=args.seed,
                                      progressbar=False, **settings)
-        fit = model.fit(df)  # a ConvergenceWarning is shown, and recorded in the table
-        diag = fit.diagnostics()
-        table = fit.effects().set_index("estimand").loc[ESTIMANDS].reset_index()
+        result = model.fit(df)  # a ConvergenceWarning is shown, and recorded in the table
+        diag = result.diagnostics()
+        table = result.effects().set_index("estimand").loc[ESTIMANDS].reset_index()
         table = table.assign(choice=name, max_r_hat=diag["r_hat"].max(),
                              min_ess_bulk=diag["ess_bulk"].min(),
-                             seconds=fit.settings["seconds"])
+                             seconds=result.settings["seconds"])
         if truth is not None:
             table["truth"] = table["estimand"].map(truth.effects().set_index("estimand")["truth"])
-        rows.append(table)
-        partial = checkpoint.with_suffix(".partial.csv")  # resume point, replaced whole
-        pd.concat(rows, ignore_index=True).to_csv(partial, index=False)
-        os.replace(partial, checkpoint)
-        print(f"{name}: ATE {100 * fit.estimate('ATE'):.1f} points ({fit.settings['seconds']} s)")
-    result = pd.concat(rows, ignore_index=True)
+        return table
+
+    def describe(k: int, table: pd.DataFrame) -> str:
+        ate = table.set_index("estimand").loc["ATE"]
+        return f"{named[k][0]}: ATE {100 * ate['estimate']:.1f} points ({ate['seconds']} s)"
+
+    store = StudyStore(store_folder(args, "robustness"),
+                       {"kind": "robustness", **key, "choices": [n for n, _ in named]})
+    result = run_study(store, len(named), int, fit, workers=0, label="model choices",
+                       describe=describe).drop(columns="replication")
 
     out = Outputs(args.out, min_count=args.min_count, synthetic=truth is not None)
     out.table(result, "robustness.csv", suppress=False)

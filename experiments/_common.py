@@ -56,12 +56,25 @@ class ResumeMismatchError(ValueError):
     """An output folder holds checkpoints of a run on other data or with another seed."""
 
 
-def guard_resume(args, folder: Path, **settings) -> None:
+def add_store_option(p: argparse.ArgumentParser) -> None:
+    """``--store``: where a resumable experiment keeps its finished fits."""
+    p.add_argument("--store", type=Path,
+                   help="folder of the finished fits, one file each, so that a rerun resumes "
+                        "(default: the --out folder's name plus .store, beside it; it holds "
+                        "no microdata but is not part of the exported results)")
+
+
+def store_folder(args, name: str) -> Path:
+    """The study store ``name`` of this run (see :func:`add_store_option`)."""
+    return (args.store or args.out.with_name(args.out.name + ".store")) / name
+
+
+def guard_resume(args, folder: Path, **settings) -> dict:
     """Refuse to resume into a folder whose checkpoints came from other inputs.
 
     The first run writes ``run.json`` (input checksum or synthetic size, seed and
     ``settings``); a later run into the same folder must match it, else the checkpoints
-    would mix two analyses.
+    would mix two analyses. Returns that key (a study store's definition includes it).
     """
     import json
 
@@ -78,6 +91,7 @@ def guard_resume(args, folder: Path, **settings) -> None:
             raise ResumeMismatchError(
                 f"{folder} holds checkpoints of another run (different {', '.join(differ)}); "
                 "give another --out, or delete the folder to start over")
-        return
+        return key
     Path(folder).mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")
+    return key

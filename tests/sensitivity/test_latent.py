@@ -1,5 +1,7 @@
 """The latent-confounder grid: cells, resume, tipping points, plots, benchmarks."""
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,14 +9,15 @@ import pytest
 import amu_causal as ac
 from amu_causal.sensitivity import LatentGridResult, latent_confounder_grid
 from amu_causal.sensitivity.latent import _cells, _crossing
+from amu_causal.validation import StudyMismatchError
 
 
 @pytest.fixture(scope="module")
 def grid_run(tmp_path_factory):
     df, _ = ac.simulate_register(n=2_500, seed=3)
-    path = tmp_path_factory.mktemp("grid") / "cells.csv"
+    path = tmp_path_factory.mktemp("grid") / "cells"
     grid = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
-                                  checkpoint=path, progress=False, random_seed=5)
+                                  directory=path, progress=False, random_seed=5)
     return df, grid, path
 
 
@@ -47,7 +50,7 @@ def test_resume_reads_finished_cells_without_sampling(grid_run, monkeypatch):
 
     monkeypatch.setattr("amu_causal.sampling.sample_model", fail)
     again = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
-                                   checkpoint=path, progress=False, random_seed=5)
+                                   directory=path, progress=False, random_seed=5)
     cols = ["participation", "employment", "estimate", "ci_lower", "ci_upper"]
     pd.testing.assert_frame_equal(again.grid[cols], grid.grid[cols], check_exact=False,
                                   rtol=1e-12)
@@ -58,17 +61,14 @@ def test_resume_reads_finished_cells_without_sampling(grid_run, monkeypatch):
 def test_an_interrupted_grid_samples_only_the_missing_cell_and_keeps_benchmarks(grid_run,
                                                                                tmp_path):
     df, grid, path = grid_run
-    table = pd.read_csv(path)
-    missing = (table["kind"] == "cell") & (table["participation"] == 1.0) & (
-        table["employment"] == 1.0)
-    partial = tmp_path / "partial.csv"
-    table[~missing].to_csv(partial, index=False)  # as if stopped before the last cell
+    partial = tmp_path / "partial"
+    shutil.copytree(path, partial)
+    (partial / "replications" / "rep-000003.parquet").unlink()  # stopped before cell (1, 1)
     resumed = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
-                                     checkpoint=partial, progress=False, random_seed=5)
+                                     directory=partial, progress=False, random_seed=5)
     assert len(resumed.table("ATE")) == 4
+    assert (partial / "replications" / "rep-000003.parquet").exists()
     assert list(resumed.benchmarks["benchmark"]) == list(grid.benchmarks["benchmark"])
-    again = pd.read_csv(partial)
-    assert (again["kind"] == "benchmark").sum() == len(grid.benchmarks)
     kept = resumed.table("ATE").set_index(["participation", "employment"])
     first = grid.table("ATE").set_index(["participation", "employment"])
     assert kept.loc[(0.0, 0.0), "estimate"] == pytest.approx(first.loc[(0.0, 0.0), "estimate"])
@@ -79,10 +79,10 @@ def test_an_interrupted_grid_samples_only_the_missing_cell_and_keeps_benchmarks(
 
 
 @pytest.mark.slow
-def test_checkpoint_of_other_settings_is_refused(grid_run):
+def test_a_store_of_other_settings_is_refused(grid_run):
     df, _, path = grid_run
-    with pytest.raises(ValueError, match="other data or settings"):
-        latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, checkpoint=path,
+    with pytest.raises(StudyMismatchError, match="another study"):
+        latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, directory=path,
                                progress=False)
 
 

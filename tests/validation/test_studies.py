@@ -133,3 +133,41 @@ def test_script_writes_tables(tmp_path):
     assert (out / "errors_ATE.png").stat().st_size > 0
     rows = pd.read_parquet(out / "replications" / "rep-000000.parquet")
     assert rows["n"].iloc[0] == 500  # a quarter of the study's size
+
+
+def _rows(i):
+    if i == 2:
+        raise RuntimeError("replication 2 fails")
+    return pd.DataFrame({"value": [10 * i]})
+
+
+def test_run_study_stores_what_finished_before_an_error_and_resumes(tmp_path):
+    from amu_causal.validation import run_study
+
+    store = StudyStore(tmp_path, {"kind": "demo"})
+    with pytest.raises(RuntimeError, match="replication 2"):
+        run_study(store, 4, int, _rows, workers=0, progress=False)
+    assert store.done() == {0, 1}  # stored as they finished, before the failure
+    asked = []
+
+    def make_task(i):
+        asked.append(i)
+        return i + 10  # replication 2 and 3 now succeed: tasks 12, 13
+
+    rows = run_study(store, 4, make_task, _rows, workers=0, progress=False)
+    assert asked == [2, 3]  # only the missing replications are built and run
+    assert list(rows["replication"]) == [0, 1, 2, 3]
+    assert list(rows["value"]) == [0, 10, 120, 130]
+
+
+def test_in_process_tasks_need_not_be_picklable(tmp_path):
+    from amu_causal.validation import run_tasks
+
+    state = {"compiled": 3}  # a closure over this process's state: not picklable
+    seen, texts = [], []
+    n = run_tasks(lambda task: task * state["compiled"], [1, 2], workers=0, progress=False,
+                  on_result=lambda task, result: seen.append((task, result)),
+                  describe=lambda task, result: texts.append(f"{task}:{result}") or "")
+    assert n == 2 and seen == [(1, 3), (2, 6)] and texts == ["1:3", "2:6"]
+    with pytest.raises(TypeError, match="cannot be sent to worker processes"):
+        run_tasks(lambda task: task, [1], executor=ThreadPoolExecutor(1), progress=False)

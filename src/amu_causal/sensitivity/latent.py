@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,8 @@ from .._atomic import atomic_path
 from ..bayesian import HierarchicalModel
 from ..models.confounder import LatentConfounder
 from ..models.design import Design, build_design
+from ..validation.execution import run_study
+from ..validation.store import StudyStore
 from .benchmarks import confounder_benchmarks
 
 __all__ = ["LatentGridResult", "latent_confounder_grid"]
@@ -252,7 +255,7 @@ def latent_confounder_grid(
     distribution: str = LatentConfounder.distribution,
     nodes: int = LatentConfounder.nodes,
     benchmarks=("months_employed", "education", "sex"),
-    checkpoint: str | Path | None = None,
+    directory: str | Path | None = None,
     progress: bool = True,
     random_seed: int | None = 1,
 ) -> LatentGridResult:
@@ -291,9 +294,12 @@ def latent_confounder_grid(
     benchmarks : sequence of str
         Observed covariates whose strength is computed from the cell with
         the smallest strengths (the plain model when the grid has (0, 0)).
-    checkpoint : path, optional
-        CSV file that receives each finished cell; a rerun with the same
-        data and settings skips the cells already there (resume).
+    directory : path, optional
+        A study store (:class:`amu_causal.validation.StudyStore`: one file per
+        finished cell, as for Monte Carlo and SBC); a rerun with the same
+        data, grid and settings fits only the cells missing there (resume),
+        and a store of other data or settings is refused. Without it the
+        cells live in a temporary folder for the length of the call.
     progress : bool, default True
         A progress bar over cells.
     random_seed : int, optional
@@ -323,7 +329,7 @@ def latent_confounder_grid(
     >>> df, _ = ac.simulate_register(n=3_000, seed=1)
     >>> grid = ac.sensitivity.latent_confounder_grid(
     ...     df, participation=(0, 0.5), employment=(0, 0.5),
-    ...     checkpoint="latent_grid.csv")  # doctest: +SKIP
+    ...     directory="latent_grid")  # doctest: +SKIP
     >>> ax = grid.plot_contour("p_positive")  # doctest: +SKIP
     """
     from ..engine import fit_design
@@ -340,43 +346,47 @@ def latent_confounder_grid(
                     confounder=LatentConfounder(participation[0], employment[0],
                                                 distribution=distribution, nodes=nodes))
     design = build_design(df)
-    key = _grid_key(design, model)
-    done = _read_checkpoint(checkpoint, key)
     cells = _cells(participation, employment)
-    todo = [c for c in cells if c not in done]
-    rows = [r for c in cells if c in done for r in done[c]]
-    benchmark_table = _read_benchmarks(checkpoint, key)  # kept when a run resumes
-    if todo:
-        bar = _progress(progress, len(cells), len(cells) - len(todo))
-        try:
-            for k, (lam_d, lam_y) in enumerate(cells):
-                if (lam_d, lam_y) in done:
-                    continue
-                cell_model = replace(model, confounder=replace(model.confounder,
-                                                               participation=lam_d,
-                                                               employment=lam_y))
-                start = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # each cell's diagnostics are in the table
-                    result = fit_design(
-                        cell_model, design, progressbar=False,
-                        random_seed=None if random_seed is None else random_seed + k)
-                cell_rows = _cell_rows(result, lam_d, lam_y, time.perf_counter() - start)
-                rows.extend(cell_rows)
-                done[(lam_d, lam_y)] = cell_rows
-                if benchmark_table is None and (lam_d, lam_y) == min(cells, key=sum):
-                    benchmark_table = confounder_benchmarks(result.posterior, design,
-                                                            benchmarks)
-                _write_checkpoint(checkpoint, key, rows, benchmark_table)
-                bar.advance(f"U strengths ({lam_d:g}, {lam_y:g}): ATE "
-                            f"{100 * result.estimate('ATE'):.1f} points")
-        finally:
-            bar.close()
-    grid = pd.DataFrame(rows).sort_values(["estimand", "employment", "participation"])
+    smallest = min(cells, key=sum)  # the benchmarks' cell: the plain model when (0, 0)
+
+    def fit_cell(k: int) -> pd.DataFrame:
+        lam_d, lam_y = cells[k]
+        cell_model = replace(model, confounder=replace(model.confounder, participation=lam_d,
+                                                       employment=lam_y))
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # each cell's diagnostics are in the table
+            result = fit_design(cell_model, design, progressbar=False,
+                                random_seed=None if random_seed is None else random_seed + k)
+        rows = pd.DataFrame(_cell_rows(result, lam_d, lam_y, time.perf_counter() - start))
+        frames = [rows.assign(kind="cell")]
+        if (lam_d, lam_y) == smallest:
+            frames.append(confounder_benchmarks(result.posterior, design, benchmarks)
+                          .assign(kind="benchmark"))
+        return pd.concat(frames, ignore_index=True)
+
+    def describe(k: int, frame: pd.DataFrame) -> str:
+        ate = frame[(frame["kind"] == "cell") & (frame["estimand"] == "ATE")]["estimate"]
+        return (f"U strengths ({cells[k][0]:g}, {cells[k][1]:g}): ATE "
+                f"{100 * float(ate.iloc[0]):.1f} points")
+
+    definition = {"kind": "latent_grid", "data": _design_hash(design),
+                  "settings": _grid_settings(model), "cells": cells,
+                  "benchmarks": list(benchmarks), "random_seed": random_seed}
+    with contextlib.ExitStack() as stack:
+        if directory is None:
+            directory = stack.enter_context(tempfile.TemporaryDirectory())
+        stored = run_study(StudyStore(directory, definition), len(cells), int, fit_cell,
+                           workers=0, progress=progress, label="latent-confounder grid",
+                           describe=describe)
+    rows = stored[stored["kind"] == "cell"].astype({"divergences": int})
+    benchmark_table = (stored[stored["kind"] == "benchmark"]
+                       [["benchmark", "participation", "employment"]].reset_index(drop=True))
+    grid = (rows.drop(columns=["kind", "benchmark", "replication"], errors="ignore")
+            .sort_values(["estimand", "employment", "participation"]))
     return LatentGridResult(
         grid=grid.reset_index(drop=True),
-        benchmarks=benchmark_table if benchmark_table is not None else pd.DataFrame(
-            columns=["benchmark", "participation", "employment"]),
+        benchmarks=benchmark_table,
         settings={"draws": draws, "tune": tune, "target_accept": target_accept,
                   "distribution": distribution,
                   "nodes": nodes if distribution == "normal" else None, "chains": model.chains,
@@ -405,81 +415,20 @@ def _cell_rows(result, lam_d: float, lam_y: float, seconds: float) -> list[dict]
     return rows
 
 
-def _grid_key(design: Design, model: HierarchicalModel) -> str:
+def _design_hash(design: Design) -> str:
+    """A short hash of the register as the model sees it."""
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(design.X).tobytes())
     h.update(design.treatment.tobytes())
     h.update(design.outcome.tobytes())
     h.update(design.municipality_index.tobytes())
-    settings = {"priors": model.priors.to_dict(), "mundlak": model.mundlak,
-                "draws": model.draws, "tune": model.tune, "chains": model.chains,
-                "target_accept": model.target_accept,
-                "nodes": model.confounder.nodes, "dist": model.confounder.distribution,
-                "u_scale": "standardised"}
-    h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
-def _read_checkpoint(path, key) -> dict:
-    if path is None or not Path(path).exists():
-        return {}
-    table = pd.read_csv(path)
-    if "key" not in table or (table["key"] != key).any():
-        raise ValueError(f"checkpoint {path} belongs to other data or settings; remove it or "
-                         "choose another file (it is never overwritten silently)")
-    cells: dict = {}
-    for row in table[table["kind"] == "cell"].drop(columns=["key", "kind"]).to_dict("records"):
-        cells.setdefault((float(row["participation"]), float(row["employment"])), []).append(
-            {k: v for k, v in row.items() if k != "benchmark"})
-    return cells
-
-
-def _read_benchmarks(path, key):
-    if path is None or not Path(path).exists():
-        return None
-    table = pd.read_csv(path)
-    b = table[table["kind"] == "benchmark"]
-    if b.empty:
-        return None
-    return b[["benchmark", "participation", "employment"]].reset_index(drop=True)
-
-
-def _write_checkpoint(path, key, rows, benchmarks) -> None:
-    if path is None:
-        return
-    frames = [pd.DataFrame(rows).assign(kind="cell")]
-    if benchmarks is not None:
-        frames.append(benchmarks.assign(kind="benchmark"))
-    table = pd.concat(frames, ignore_index=True).assign(key=key)
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False)
-
-
-class _progress:
-    """A rich progress bar over grid cells (or nothing)."""
-
-    def __init__(self, show: bool, total: int, completed: int):
-        self._bar = None
-        if show:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(TextColumn("latent-confounder grid"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(),
-                                 TimeRemainingColumn(), TextColumn("{task.description}"))
-            self._bar.start()
-            self._task = self._bar.add_task("", total=total, completed=completed)
-
-    def advance(self, text: str) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, advance=1, description=text)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+def _grid_settings(model: HierarchicalModel) -> dict:
+    """Every model and sampler setting that changes a cell's numbers."""
+    return {"priors": model.priors.to_dict(), "mundlak": model.mundlak,
+            "draws": model.draws, "tune": model.tune, "chains": model.chains,
+            "target_accept": model.target_accept,
+            "nodes": model.confounder.nodes, "dist": model.confounder.distribution,
+            "u_scale": "standardised"}

@@ -7,13 +7,22 @@
 - :class:`SBCStudy` / :func:`run_sbc`: simulation-based calibration of
   :class:`amu_causal.HierarchicalModel`, with chi-square uniformity tests
   and ECDF-difference plots.
+- :func:`run_study` is the one way every study runs (these two, the
+  latent-confounder grid, the robustness experiment): a :class:`StudyStore`
+  with one file per finished replication, only the missing ones run.
 - Both run on a local process pool by default or on any
   :class:`concurrent.futures.Executor`, e.g. ``client.get_executor()`` of a
   ``dask.distributed`` client; every replication is seeded from the root
   seed and its index, so results do not depend on the executor.
 """
 
-from .execution import default_executor, replication_seed, run_tasks, single_threaded
+from .execution import (
+    default_executor,
+    replication_seed,
+    run_study,
+    run_tasks,
+    single_threaded,
+)
 from .metrics import METRICS, paired_comparison, performance, performance_table
 from .monte_carlo import MonteCarloResult, MonteCarloStudy, run_monte_carlo
 from .plots import plot_monte_carlo, plot_sbc_ecdf
@@ -43,6 +52,7 @@ __all__ = [
     "replication_seed",
     "run_monte_carlo",
     "run_sbc",
+    "run_study",
     "run_tasks",
     "single_threaded",
     "study_key",

@@ -19,9 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["dask_executor", "default_executor", "replication_seed", "run_tasks", "seed_int",
-           "single_threaded"]
+from .store import StudyStore
+
+__all__ = ["dask_executor", "default_executor", "replication_seed", "run_study", "run_tasks",
+           "seed_int", "single_threaded"]
 
 #: Environment variables that cap the threads of BLAS, OpenMP and numba.
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -202,7 +205,7 @@ def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
 def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None = None,
               workers: int | None = None, on_result: Callable | None = None,
               progress: bool = True, label: str = "replications", total: int | None = None,
-              completed: int = 0) -> int:
+              completed: int = 0, describe: Callable | None = None) -> int:
     """Run ``function(task)`` for every task and hand each result over as it finishes.
 
     Parameters
@@ -216,7 +219,10 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
         ``client.get_executor()``. By default a local process pool of
         ``workers`` processes, closed at the end.
     workers : int, optional
-        Size of the default pool (default 1; ignored when ``executor`` is given).
+        Size of the default pool (default 1; ignored when ``executor`` is
+        given). ``0`` runs the tasks in this process, one after another:
+        for work that holds state only this process has (the latent grid's
+        compiled model); ``function`` then need not be picklable.
     on_result : callable, optional
         Called in this process with ``(task, result)`` as each task
         finishes (e.g. to store it at once).
@@ -226,6 +232,9 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
         Text in front of the bar.
     total, completed : int, optional
         Size of the whole study and tasks already done before (for the bar).
+    describe : callable, optional
+        ``describe(task, result)`` gives a short text shown beside the bar
+        after each task (e.g. the estimate just obtained).
 
     Returns
     -------
@@ -251,6 +260,20 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
     tasks = list(tasks)
     if not tasks:
         return 0
+    bar = _Progress(progress, label, total if total is not None else len(tasks), completed)
+
+    def finished(task, result) -> None:
+        if on_result is not None:
+            on_result(task, result)
+        bar.advance(describe(task, result) if describe is not None else "")
+
+    if executor is None and workers == 0:
+        try:
+            for task in tasks:
+                finished(task, function(task))
+        finally:
+            bar.close()
+        return len(tasks)
     try:  # a task that cannot travel to a worker would otherwise stall some pools
         pickle.dumps(tasks[0])
         pickle.dumps(function)
@@ -258,25 +281,86 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
         raise TypeError(f"the tasks cannot be sent to worker processes: {err}; use "
                         "module-level functions and picklable settings") from err
     own = executor is None
-    executor = default_executor(workers) if own else executor
-    bar = _Progress(progress, label, total if total is not None else len(tasks), completed)
     futures = {}
     try:
+        executor = default_executor(workers) if own else executor
         futures = {executor.submit(function, task): task for task in tasks}
         for future in as_completed(futures):
-            result = future.result()
-            if on_result is not None:
-                on_result(futures[future], result)
-            bar.advance()
+            finished(futures[future], future.result())
     except BaseException:
         for future in futures:
             future.cancel()
         raise
     finally:
         bar.close()
-        if own:
+        if own and executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
     return len(tasks)
+
+
+def run_study(store: StudyStore, size: int, make_task: Callable[[int], object],
+              function: Callable, **options) -> pd.DataFrame:
+    """Run the replications of a study that its store lacks, storing each as it finishes.
+
+    The one way the package runs a study (Monte Carlo, SBC, the latent
+    grid, the robustness experiment): replication *i* is
+    ``function(make_task(i))``; its rows go to ``store`` the moment they
+    arrive, so a stopped run loses only the replications in flight, and a
+    rerun with the same store computes only the missing ones.
+
+    Parameters
+    ----------
+    store : StudyStore
+        Where the replications live (its key refuses another study's files).
+    size : int
+        Replications of the whole study, indices ``0 .. size - 1``.
+    make_task : callable
+        ``make_task(i)``: the task of replication ``i`` (called only for
+        the missing ones).
+    function : callable
+        ``function(task)``: a replication's rows, a pandas DataFrame.
+    **options
+        Passed to :func:`run_tasks` (``executor``, ``workers``,
+        ``progress``, ``label``, ``describe``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of replications ``0 .. size - 1`` (each with its
+        ``replication`` index), read back from the store.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from amu_causal.validation import StudyStore, run_study
+    >>> def square(i):
+    ...     return pd.DataFrame({"value": [i * i]})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = StudyStore(d, {"kind": "demo"})
+    ...     first = run_study(store, 2, int, square, workers=0, progress=False)
+    ...     rows = run_study(store, 3, int, square, workers=0, progress=False)  # runs only i = 2
+    >>> list(rows["value"]), list(rows["replication"])
+    ([0, 1, 4], [0, 1, 2])
+    """
+    missing = store.missing(size)
+    describe = options.pop("describe", None)
+    if describe is not None:
+        options["describe"] = lambda pair, result: describe(pair[1], result)
+    run_tasks(_Indexed(function), [(i, make_task(i)) for i in missing],
+              on_result=lambda pair, frame: store.write(pair[0], frame),
+              total=size, completed=size - len(missing), **options)
+    return store.read(range(size))
+
+
+class _Indexed:
+    """``function`` of the task in an ``(index, task)`` pair (picklable when it is)."""
+
+    def __init__(self, function: Callable):
+        self.function = function
+
+    def __call__(self, pair):
+        return self.function(pair[1])
+
 
 
 class _Progress:
@@ -295,13 +379,14 @@ class _Progress:
             )
 
             self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TimeRemainingColumn())
+                                 TimeElapsedColumn(), TimeRemainingColumn(),
+                                 TextColumn("{task.description}"))
             self._bar.start()
             self._task = self._bar.add_task("", total=total, completed=completed)
 
-    def advance(self) -> None:
+    def advance(self, text: str = "") -> None:
         if self._bar is not None:
-            self._bar.update(self._task, advance=1)
+            self._bar.update(self._task, advance=1, description=text)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -17,7 +17,7 @@ from ..engine import fit_design, padded_design
 from ..models.design import build_design
 from ..results import ResultUnavailableError
 from ..simulate.register import simulate_register
-from .execution import check_root_seed, replication_seed, run_tasks, seed_int, single_threaded
+from .execution import check_root_seed, replication_seed, run_study, seed_int, single_threaded
 from .metrics import performance_table
 from .scenarios import Scenario, get_scenario
 from .store import StudyStore
@@ -291,16 +291,12 @@ def run_monte_carlo(study: MonteCarloStudy, directory, *, executor=None,
     ...     result = run_monte_carlo(study, d, workers=2)
     ...     result.metrics(["ATE"])
     """
-    store = StudyStore(directory, study.definition())
-    done = store.done()
-    todo = [_Task(i, study.root_seed, study.scenario, study.n, study.estimators)
-            for i in range(study.n_reps) if i not in done]
-    run_tasks(run_replication, todo, executor=executor, workers=workers,
-              on_result=lambda task, frame: store.write(task.index, frame), progress=progress,
-              label=f"Monte Carlo {study.scenario.name}", total=study.n_reps,
-              completed=study.n_reps - len(todo))
-    return MonteCarloResult(study=study, results=store.read(range(study.n_reps)),
-                            directory=Path(directory))
+    results = run_study(
+        StudyStore(directory, study.definition()), study.n_reps,
+        lambda i: _Task(i, study.root_seed, study.scenario, study.n, study.estimators),
+        run_replication, executor=executor, workers=workers, progress=progress,
+        label=f"Monte Carlo {study.scenario.name}")
+    return MonteCarloResult(study=study, results=results, directory=Path(directory))
 
 
 @dataclass

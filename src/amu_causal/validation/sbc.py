@@ -30,7 +30,7 @@ from ..estimands import effect_draws
 from ..models.design import Design, build_design
 from ..models.joint import HYPERPARAMETERS, linear_predictors
 from ..simulate.register import simulate_register
-from .execution import check_root_seed, replication_seed, run_tasks, seed_int, single_threaded
+from .execution import check_root_seed, replication_seed, run_study, seed_int, single_threaded
 from .store import StudyStore
 
 __all__ = ["SBCResult", "SBCStudy", "rank_statistic", "run_sbc", "uniformity_test"]
@@ -423,15 +423,10 @@ def run_sbc(study: SBCStudy, directory, *, executor=None, workers: int | None = 
     0
     """
     store = StudyStore(directory, study.definition())
-    done = store.done()
-    todo_index = [i for i in range(study.n_fits) if i not in done]
-    design = study.design() if todo_index else None
-    run_tasks(run_fit, [_Task(i, study, design) for i in todo_index], executor=executor,
-              workers=workers, on_result=lambda task, frame: store.write(task.index, frame),
-              progress=progress, label="SBC fits", total=study.n_fits,
-              completed=study.n_fits - len(todo_index))
-    return SBCResult(study=study, ranks=store.read(range(study.n_fits)),
-                     directory=Path(directory))
+    design = study.design() if store.missing(study.n_fits) else None
+    ranks = run_study(store, study.n_fits, lambda i: _Task(i, study, design), run_fit,
+                      executor=executor, workers=workers, progress=progress, label="SBC fits")
+    return SBCResult(study=study, ranks=ranks, directory=Path(directory))
 
 
 @dataclass

@@ -136,6 +136,21 @@ class StudyStore:
                 found.add(int(match.group(1)))
         return found
 
+    def missing(self, size: int) -> list[int]:
+        """Indices below ``size`` not yet stored, in order.
+
+        Parameters
+        ----------
+        size : int
+            Replications of the whole study.
+
+        Returns
+        -------
+        list of int
+        """
+        done = self.done()
+        return [i for i in range(int(size)) if i not in done]
+
     def write(self, index: int, frame: pd.DataFrame) -> Path:
         """Store one replication's rows (atomically; an existing file is an error).
 

@@ -15,7 +15,9 @@ Reads every study directory under ``studies/`` (as written by ``monte_carlo.py``
 - figures ``docs/figures/validation_<study>_<estimand>.png`` and
   ``docs/figures/validation_sbc_n2000_ecdf.png``;
 - ``docs/_generated/validation/studies.csv``: each study's replications, wall time
-  (summed fit time over workers) and command.
+  (summed fit time over workers) and command;
+- ``docs/_generated/validation/no_confounding_by_size.csv``: bias, coverage and RMSE of
+  the Bayesian model and OLS at each register size of the no-confounding scenario.
 
 Run from the repository's root::
 
@@ -68,6 +70,19 @@ STUDIES = {
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
         "targets": ("coverage", "bias", "se_ratio", "converged"),
         "target_estimands": ("ATE", "ATE[attachment=none]"),
+        "size_series": "no_confounding",
+    },
+    "mc_no_confounding_n2000": {
+        "parts": {
+            "mc_no_confounding_n2000":
+                "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
+                "--n 2000 --workers 2 --estimators bayes ols "
+                "--out studies/mc_no_confounding_n2000",
+        },
+        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
+        "targets": ("coverage", "bias", "se_ratio", "converged"),
+        "target_estimands": ("ATE", "ATE[attachment=none]"),
+        "size_series": "no_confounding",
     },
     "mc_confounding_n5000": {
         "parts": {
@@ -165,6 +180,35 @@ def monte_carlo_tables(name: str, spec: dict, rows: pd.DataFrame) -> dict[str, p
     return {"summary": summary_table(metrics), "metrics": shown,
             "targets": targets, "paired": paired,
             "convergence": convergence.sort_values(["replication", "estimand"])}
+
+
+BY_SIZE_COLUMNS = ["estimator", "estimand", "n", "replications", "bias (pp)",
+                   "bias MCSE", "coverage", "RMSE (pp)"]
+
+
+def by_size(studies: dict) -> pd.DataFrame:
+    """Bias, coverage and RMSE of one scenario's estimators at each register size studied.
+
+    ``studies`` maps a study's name to its spec and its metrics table (percentage points,
+    as written to ``<study>_metrics.csv``), or ``None`` when it has no stored results.
+    """
+    rows = []
+    for name, (spec, metrics) in studies.items():
+        if metrics is None or "n_reps" not in metrics:
+            continue
+        n = int(name.rsplit("_n", 1)[1])
+        for m in metrics.itertuples(index=False):
+            if m.estimand not in spec["target_estimands"] or m.estimator.startswith("DML"):
+                continue  # DML was run at one size only
+            rows.append({"estimator": short_name(m.estimator),
+                         "estimand": _short_estimand(m.estimand), "n": n,
+                         "replications": m.n_reps, "bias (pp)": round(m.bias, 2),
+                         "bias MCSE": round(m.bias_mcse, 2), "coverage": m.coverage,
+                         "RMSE (pp)": round(m.rmse, 2)})
+    if not rows:
+        return _not_run(BY_SIZE_COLUMNS, "no_confounding at several sizes")
+    return (pd.DataFrame(rows, columns=BY_SIZE_COLUMNS)
+            .sort_values(["estimator", "estimand", "n"]).reset_index(drop=True))
 
 
 def short_name(estimator: str) -> str:
@@ -326,6 +370,9 @@ def main(argv=None) -> int:
         if not args.check:
             monte_carlo_figures(name, spec, rows, _definition(directory))
     outputs[TABLES / "studies.csv"] = pd.DataFrame(overview)
+    outputs[TABLES / "no_confounding_by_size.csv"] = by_size(
+        {name: (spec, outputs.get(TABLES / f"{name}_metrics.csv"))
+         for name, spec in STUDIES.items() if spec.get("size_series") == "no_confounding"})
     changed = []
     for path, table in outputs.items():
         text = table.to_csv(index=False, float_format="%.4g")

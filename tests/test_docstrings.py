@@ -28,7 +28,7 @@ from numpydoc.validate import validate
 
 PUBLIC_MODULES = ("amu_causal", "amu_causal.sensitivity", "amu_causal.validation",
                   "amu_causal.provenance", "amu_causal.engine", "amu_causal.pipeline",
-                  "amu_causal.eva",
+                  "amu_causal.eva", "amu_causal.descriptives",
                   "amu_causal.policy", "amu_causal.privacy", "amu_causal.dst")
 NAME_CHECKS = {"GL08", "PR01", "PR02", "RT01", "YD01", "EX01"}
 MEMBER_CHECKS = {"GL08", "PR01", "PR02", "RT01", "YD01"}

@@ -35,11 +35,26 @@ __all__ = [
 def participation_by_sex_year(df: pd.DataFrame) -> pd.DataFrame:
     """AMU participation within two years by permit year and sex, and for all (EVA Figure 1).
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Register data with the columns ``permit_year``, ``sex`` and ``amu``
+        (1 = took AMU within two years of settlement, else 0).
+
     Returns
     -------
     pandas.DataFrame
         ``permit_year``, ``sex`` (``male``, ``female``, ``all``), ``n``,
         ``participants``, ``participation_rate``.
+        One row per permit year and sex, ordered by year and then ``male``,
+        ``female``, ``all``: ``n`` is the number of people in the cell,
+        ``participants`` those of them with ``amu == 1`` and
+        ``participation_rate`` their share of ``n`` (a proportion between 0
+        and 1, not a percentage).
+
+    See Also
+    --------
+    plot_participation_by_sex_year : Draws this table.
 
     Examples
     --------
@@ -49,6 +64,10 @@ def participation_by_sex_year(df: pd.DataFrame) -> pd.DataFrame:
     >>> t = participation_by_sex_year(df)
     >>> int(t.loc[t["sex"] == "all", "n"].sum())
     2000
+    >>> list(t.columns)
+    ['permit_year', 'sex', 'n', 'participants', 'participation_rate']
+    >>> t["sex"].head(3).tolist()
+    ['male', 'female', 'all']
     """
     frame = df.assign(sex=df["sex"].astype(str))
     by_sex = frame.groupby(["permit_year", "sex"], observed=True)["amu"].agg(["size", "sum"])
@@ -82,6 +101,35 @@ def participation_by_municipality(df: pd.DataFrame, *, min_arrivals: int = MIN_A
         ``municipality``, ``name``, ``n``, ``participants``,
         ``participation_rate``, ``rank`` (1 = highest) and ``group``
         (``top``, ``bottom`` or ``middle``), highest rate first.
+        One row per municipality with at least ``min_arrivals`` people:
+        ``municipality`` is its code, ``name`` its name, ``n`` the people
+        settled there, ``participants`` those of them with ``amu == 1`` and
+        ``participation_rate`` their share of ``n`` (a proportion, not a
+        percentage). Ties in the rate are ordered by ``n``, larger first.
+
+    See Also
+    --------
+    group_means : Mean rates of the top and bottom groups.
+    plot_participation_by_municipality : Draws this table.
+
+    Notes
+    -----
+    With fewer than ``2 * top`` municipalities each group takes half of them
+    (rounded down), so no municipality is in both. The threshold is kept in
+    ``table.attrs["min_arrivals"]`` for the plot's label.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import participation_by_municipality
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> t = participation_by_municipality(df)
+    >>> list(t.columns)
+    ['municipality', 'name', 'n', 'participants', 'participation_rate', 'rank', 'group']
+    >>> bool((t["n"] >= 20).all())
+    True
+    >>> t["group"].value_counts().sort_index().to_dict()
+    {'bottom': 10, 'middle': 24, 'top': 10}
     """
     counts = df.groupby("municipality", observed=True)["amu"].agg(["size", "sum"]).reset_index()
     counts.columns = ["municipality", "n", "participants"]
@@ -93,8 +141,11 @@ def participation_by_municipality(df: pd.DataFrame, *, min_arrivals: int = MIN_A
                                 kind="stable").reset_index(drop=True)
     counts["rank"] = np.arange(1, len(counts) + 1)
     counts["group"] = "middle"
-    counts.loc[counts.index[:top], "group"] = "top"
-    counts.loc[counts.index[-top:], "group"] = "bottom"
+    k = min(int(top), len(counts) // 2)
+    if k > 0:
+        counts.loc[counts.index[:k], "group"] = "top"
+        counts.loc[counts.index[-k:], "group"] = "bottom"
+    counts.attrs["min_arrivals"] = int(min_arrivals)
     return counts
 
 
@@ -128,12 +179,38 @@ def group_means(table: pd.DataFrame) -> pd.DataFrame:
 def education_by_year(df: pd.DataFrame) -> pd.DataFrame:
     """Highest education brought from abroad by permit year (EVA Table 1), long form.
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Register data with the columns ``permit_year`` and ``education``.
+
     Returns
     -------
     pandas.DataFrame
         ``permit_year``, ``education``, ``people``, ``n`` (people of that
         year), ``share`` and ``published`` (EVA's percentage as a share;
         NaN for years EVA did not print).
+        One row per permit year and education level (all six levels of
+        ``amu_causal.data.schema.EDUCATION``, zero ``people`` where none),
+        ordered by year: ``people`` counts the people of the year with that
+        level and ``share`` is ``people / n``, a proportion between 0 and 1.
+
+    See Also
+    --------
+    education_wide : The same table with one column per level, as EVA prints it.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import education_by_year
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> long = education_by_year(df)
+    >>> list(long.columns)
+    ['permit_year', 'education', 'people', 'n', 'share', 'published']
+    >>> long[["permit_year", "education", "published"]].head(1).to_dict("records")
+    [{'permit_year': 2010, 'education': 'primary', 'published': 0.59}]
+    >>> bool(long.groupby("permit_year")["share"].sum().round(10).eq(1).all())
+    True
     """
     counts = pd.crosstab(df["permit_year"], df["education"].astype(str))
     counts = counts.reindex(columns=list(EDUCATION), fill_value=0)
@@ -152,11 +229,36 @@ def education_by_year(df: pd.DataFrame) -> pd.DataFrame:
 def education_wide(long: pd.DataFrame) -> pd.DataFrame:
     """The (suppressed) long table of :func:`education_by_year` as EVA prints it.
 
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        The table of :func:`education_by_year`, as returned or after small
+        cells are blanked (:func:`amu_causal.privacy.suppress_small_cells`);
+        only its ``permit_year``, ``education``, ``n`` and ``share`` columns
+        are used.
+
     Returns
     -------
     pandas.DataFrame
         ``permit_year``, ``n`` and one ``<education> share`` column per
         level (shares of the year; NaN where suppressed).
+        One row per permit year; ``n`` is the largest ``n`` of the year's
+        rows (the people of that year, NaN if all rows are suppressed) and
+        the share columns follow the order of
+        ``amu_causal.data.schema.EDUCATION``, as proportions between 0
+        and 1.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import education_by_year, education_wide
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> wide = education_wide(education_by_year(df))
+    >>> list(wide.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['permit_year', 'n', 'primary share', 'upper_secondary share', 'short_tertiary share',
+     'medium_tertiary share', 'long_tertiary share', 'unknown share']
+    >>> wide["permit_year"].tolist()
+    [2010, 2011, 2012, 2013, 2014, 2015]
     """
     wide = long.pivot(index="permit_year", columns="education", values="share")
     wide = wide.reindex(columns=list(EDUCATION))
@@ -168,17 +270,40 @@ def education_wide(long: pd.DataFrame) -> pd.DataFrame:
 def amu_areas(df: pd.DataFrame) -> pd.DataFrame:
     """AMU areas of the participants (EVA Table 2).
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Register data with the columns ``amu`` and ``amu_area`` (the area
+        is read only for people with ``amu == 1``).
+
     Returns
     -------
     pandas.DataFrame
         ``amu_area``, ``people`` (participants in the area), ``n`` (all
         participants), ``share`` and ``published``.
+        One row per area of ``amu_causal.data.schema.AMU_AREAS``, in
+        that order (zero ``people`` where none): ``share`` is
+        ``people / n`` and ``published`` EVA's percentage as a share, both
+        proportions between 0 and 1.
 
     Notes
     -----
     The register holds one area per participant (the first course); EVA's
     table counts course participations (N = 3,298), so shares are
     comparable, counts are not.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import amu_areas
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> table = amu_areas(df)
+    >>> list(table.columns)
+    ['amu_area', 'people', 'n', 'share', 'published']
+    >>> int(table["people"].sum()) == int(df["amu"].sum())
+    True
+    >>> table["published"].tolist()
+    [0.28, 0.26, 0.2, 0.09, 0.09, 0.08]
     """
     treated = df.loc[df["amu"] == 1, "amu_area"].astype(str)
     counts = treated.value_counts().reindex(list(AMU_AREAS), fill_value=0)
@@ -197,12 +322,47 @@ def employment_by_attachment(df: pd.DataFrame) -> pd.DataFrame:
     coefficient from OLS with municipality fixed effects and the EVA
     controls (:func:`amu_causal.simulate.eva_regression`, HC1 errors).
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Register data in the contract: besides ``months_employed``, ``amu``
+        and ``employed_2y`` it needs the municipality and the EVA controls
+        for the regression.
+
     Returns
     -------
     pandas.DataFrame
         ``attachment``, ``amu`` (``no AMU``/``AMU``), ``n``,
         ``employment_rate`` (raw), ``adjusted_employment`` with
         ``adjusted_lower`` and ``adjusted_upper`` (95 % for the AMU rows).
+        Eight rows, ``no AMU`` then ``AMU`` for each attachment group
+        (``none``, ``low``, ``medium``, ``high``: 0, 1-6, 7-12 and 13-24
+        months employed in the first two years). ``n`` is the people in the
+        cell and ``employment_rate`` the share of them employed two years
+        after settlement (``employed_2y``; NaN for an empty cell). The
+        adjusted values are proportions too: the group's untreated mean for
+        ``no AMU`` (bounds equal to it) and that mean plus the AMU
+        coefficient for ``AMU``, with bounds 1.96 HC1 standard errors of the
+        coefficient either side; NaN where the regression has no coefficient
+        for the group.
+
+    See Also
+    --------
+    plot_employment_by_attachment : Draws this table.
+
+    Examples
+    --------
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import employment_by_attachment
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> table = employment_by_attachment(df)
+    >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['attachment', 'amu', 'n', 'employment_rate', 'adjusted_employment',
+     'adjusted_lower', 'adjusted_upper']
+    >>> table[["attachment", "amu"]].head(2).to_numpy().tolist()
+    [['none', 'no AMU'], ['none', 'AMU']]
+    >>> int(table["n"].sum())
+    2000
     """
     from .data.schema import attachment_group
 
@@ -230,7 +390,35 @@ def employment_by_attachment(df: pd.DataFrame) -> pd.DataFrame:
 # -- figures ------------------------------------------------------------------------------
 
 def plot_participation_by_sex_year(table: pd.DataFrame, ax=None):
-    """Lines of participation by permit year for men, women and all (EVA Figure 1)."""
+    """Lines of participation by permit year for men, women and all (EVA Figure 1).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`participation_by_sex_year`, possibly suppressed (NaN rates
+        leave gaps in the lines).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new 7 x 3.8 inch figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on: permit year on the x axis, participation within
+        two years in percent on the y axis (from 0), one line each for men,
+        women and all, and a dotted reference line at EVA's 6 % overall.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import (participation_by_sex_year,
+    ...                                      plot_participation_by_sex_year)
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> ax = plot_participation_by_sex_year(participation_by_sex_year(df))
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('year of residence permit', 'took AMU within two years (%)')
+    """
     ax = ax_or_new(ax, (7, 3.8))
     styles = {"male": ("tab:blue", "-", "men"), "female": ("tab:orange", "-", "women"),
               "all": ("black", "--", "all")}
@@ -259,6 +447,38 @@ def plot_participation_by_municipality(table: pd.DataFrame, means: pd.DataFrame 
     means : pandas.DataFrame, optional
         :func:`group_means` of the unsuppressed table (drawn as lines).
     axes : pair of matplotlib.axes.Axes, optional
+        Two axes to draw on; a new 11 x 5 inch figure of two panels when
+        omitted.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        The two axes drawn on. Left: one bar per municipality in the order
+        of ``table``, participation within two years in percent, top group
+        blue, bottom group red, the rest grey, with dashed lines at the
+        means of the top and bottom groups and EVA's values in the legend
+        when ``means`` is given. Right: horizontal bars of the top and
+        bottom groups by municipality name, labelled with their percentage.
+
+    Notes
+    -----
+    The x label of the left panel states the ``min_arrivals`` that built
+    ``table`` (kept in ``table.attrs``); a table that lost it is labelled
+    without the threshold.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import (group_means, participation_by_municipality,
+    ...                                      plot_participation_by_municipality)
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> table = participation_by_municipality(df)
+    >>> axes = plot_participation_by_municipality(table, group_means(table))
+    >>> [ax.get_title() for ax in axes]  # doctest: +NORMALIZE_WHITESPACE
+    ['AMU participation by municipality (EVA Figure 2)',
+     'Top ten (blue) and bottom ten (red)']
     """
     axes = np.ravel(axes_or_new(axes, 1, 2, (11, 5), width_ratios=[1.4, 1]))
     left, right = axes
@@ -278,8 +498,10 @@ def plot_participation_by_municipality(table: pd.DataFrame, means: pd.DataFrame 
                          label=f"{row['group']} ten: mean {100 * row['mean_of_rates']:.1f} % "
                                f"(EVA {100 * row['published']:.0f} %)")
     left.set_xticks([])
-    left.set_xlabel(f"{len(table)} municipalities with at least {MIN_ARRIVALS} arrivals, "
-                    "highest first")
+    threshold = table.attrs.get("min_arrivals")
+    left.set_xlabel(f"{len(table)} municipalities"
+                    + (f" with at least {threshold} arrivals" if threshold is not None else "")
+                    + ", highest first")
     left.set_ylabel("took AMU within two years (%)")
     left.legend(fontsize=7, loc="upper right")
     left.set_title("AMU participation by municipality (EVA Figure 2)", fontsize=10)
@@ -301,7 +523,40 @@ def plot_participation_by_municipality(table: pd.DataFrame, means: pd.DataFrame 
 
 
 def plot_employment_by_attachment(table: pd.DataFrame, axes=None):
-    """Employment by attachment group and AMU, raw and adjusted (EVA Figure 4)."""
+    """Employment by attachment group and AMU, raw and adjusted (EVA Figure 4).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`employment_by_attachment`, possibly suppressed (NaN values
+        are drawn as empty bars labelled "suppressed").
+    axes : pair of matplotlib.axes.Axes, optional
+        Two axes to draw on; a new 10 x 4 inch figure of two panels with a
+        shared y axis when omitted.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        The two axes drawn on, each with the attachment groups on the x axis
+        and a grey ``no AMU`` and a blue ``AMU`` bar per group, labelled with
+        their value: employment two years after settlement in percent. Left:
+        the adjusted values, with the 95 % interval on the ``AMU`` bars;
+        right: the raw rates.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import amu_causal as ac
+    >>> from amu_causal.descriptives import (employment_by_attachment,
+    ...                                      plot_employment_by_attachment)
+    >>> df, _ = ac.simulate_register(n=2_000, seed=1)
+    >>> axes = plot_employment_by_attachment(employment_by_attachment(df))
+    >>> [ax.get_title() for ax in axes]
+    ['Adjusted (OLS, municipality FE, EVA controls)', 'Raw rates']
+    >>> axes[0].get_ylabel()
+    'employed two years after settlement (%)'
+    """
     axes = np.ravel(axes_or_new(axes, 1, 2, (10, 4), sharey=True))
     x = np.arange(len(ATTACHMENT_GROUPS))
     width = 0.38

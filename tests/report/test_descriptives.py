@@ -34,6 +34,24 @@ def test_municipality_ranking_and_groups(small_register):
     assert means.loc["top", "mean_of_rates"] == pytest.approx(top["participation_rate"].mean())
 
 
+def test_few_municipalities_split_into_top_and_bottom_without_overlap(small_register):
+    df, _ = small_register
+    few = df[df["municipality"].isin(df["municipality"].value_counts().index[:7])]
+    t = d.participation_by_municipality(few, min_arrivals=20, top=10)
+    assert len(t) == 7
+    assert list(t["group"]) == ["top"] * 3 + ["middle"] + ["bottom"] * 3
+
+
+def test_the_plot_states_the_threshold_that_built_the_table(small_register):
+    import matplotlib.pyplot as plt
+
+    df, _ = small_register
+    axes = d.plot_participation_by_municipality(
+        d.participation_by_municipality(df, min_arrivals=40))
+    assert "at least 40 arrivals" in axes[0].get_xlabel()
+    plt.close("all")
+
+
 def test_education_and_areas_shares(small_register):
     df, _ = small_register
     long = d.education_by_year(df)

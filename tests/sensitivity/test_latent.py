@@ -167,3 +167,18 @@ def test_benchmark_strength_uses_the_part_not_explained_by_other_covariates():
     got = table.set_index("benchmark").loc["months_employed"]
     assert got["participation"] == pytest.approx(partial, rel=1e-6)
     assert partial < 0.97 * marginal  # the old marginal SD overstated it
+
+
+@pytest.mark.slow
+def test_the_grid_on_a_dask_cluster_gives_the_numbers_of_one_process(grid_run, tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    df, grid, _ = grid_run
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        remote = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                        directory=tmp_path / "dask", progress=False,
+                                        random_seed=5, executor=client.get_executor())
+    numbers = [c for c in grid.grid.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(remote.grid[numbers], grid.grid[numbers])
+    pd.testing.assert_frame_equal(remote.benchmarks, grid.benchmarks)

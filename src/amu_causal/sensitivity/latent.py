@@ -256,6 +256,8 @@ def latent_confounder_grid(
     nodes: int = LatentConfounder.nodes,
     benchmarks=("months_employed", "education", "sex"),
     directory: str | Path | None = None,
+    executor=None,
+    workers: int = 0,
     progress: bool = True,
     random_seed: int | None = 1,
 ) -> LatentGridResult:
@@ -300,6 +302,16 @@ def latent_confounder_grid(
         data, grid and settings fits only the cells missing there (resume),
         and a store of other data or settings is refused. Without it the
         cells live in a temporary folder for the length of the call.
+    executor : concurrent.futures.Executor, optional
+        Where to fit the cells, e.g. ``client.get_executor()`` of a
+        ``dask.distributed`` client; each worker compiles the model once and
+        fits its cells on one core.
+    workers : int, default 0
+        Without ``executor``: 0 fits the cells in this process one after
+        another, each with the model's chains in parallel; 1 or more, in a
+        local pool of that many single-threaded processes. The numbers do
+        not depend on where a cell ran (nutpie's draws depend on the seed,
+        not on the cores; tested).
     progress : bool, default True
         A progress bar over cells.
     random_seed : int, optional
@@ -332,8 +344,6 @@ def latent_confounder_grid(
     ...     directory="latent_grid")  # doctest: +SKIP
     >>> ax = grid.plot_contour("p_positive")  # doctest: +SKIP
     """
-    from ..engine import fit_design
-
     model = model or HierarchicalModel(progressbar=False)
     if model.sampler != "nutpie":
         raise ValueError("the grid reuses one compiled model, which needs sampler='nutpie'")
@@ -349,26 +359,19 @@ def latent_confounder_grid(
     cells = _cells(participation, employment)
     smallest = min(cells, key=sum)  # the benchmarks' cell: the plain model when (0, 0)
 
-    def fit_cell(k: int) -> pd.DataFrame:
+    in_worker = executor is not None or workers != 0
+
+    def make_task(k: int) -> _Cell:
         lam_d, lam_y = cells[k]
         cell_model = replace(model, confounder=replace(model.confounder, participation=lam_d,
                                                        employment=lam_y))
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # each cell's diagnostics are in the table
-            result = fit_design(cell_model, design, progressbar=False,
-                                random_seed=None if random_seed is None else random_seed + k)
-        rows = pd.DataFrame(_cell_rows(result, lam_d, lam_y, time.perf_counter() - start))
-        frames = [rows.assign(kind="cell")]
-        if (lam_d, lam_y) == smallest:
-            frames.append(confounder_benchmarks(result.posterior, design, benchmarks)
-                          .assign(kind="benchmark"))
-        return pd.concat(frames, ignore_index=True)
+        return _Cell(cell_model, design, None if random_seed is None else random_seed + k,
+                     tuple(benchmarks) if (lam_d, lam_y) == smallest else None, in_worker)
 
-    def describe(k: int, frame: pd.DataFrame) -> str:
+    def describe(task: _Cell, frame: pd.DataFrame) -> str:
         ate = frame[(frame["kind"] == "cell") & (frame["estimand"] == "ATE")]["estimate"]
-        return (f"U strengths ({cells[k][0]:g}, {cells[k][1]:g}): ATE "
-                f"{100 * float(ate.iloc[0]):.1f} points")
+        lam_d, lam_y = task.strengths
+        return f"U strengths ({lam_d:g}, {lam_y:g}): ATE {100 * float(ate.iloc[0]):.1f} points"
 
     definition = {"kind": "latent_grid", "data": _design_hash(design),
                   "settings": _grid_settings(model), "cells": cells,
@@ -376,9 +379,9 @@ def latent_confounder_grid(
     with contextlib.ExitStack() as stack:
         if directory is None:
             directory = stack.enter_context(tempfile.TemporaryDirectory())
-        stored = run_study(StudyStore(directory, definition), len(cells), int, fit_cell,
-                           workers=0, progress=progress, label="latent-confounder grid",
-                           describe=describe)
+        stored = run_study(StudyStore(directory, definition), len(cells), make_task, _fit_cell,
+                           executor=executor, workers=workers, progress=progress,
+                           label="latent-confounder grid", describe=describe)
     rows = stored[stored["kind"] == "cell"].astype({"divergences": int})
     benchmark_table = (stored[stored["kind"] == "benchmark"]
                        [["benchmark", "participation", "employment"]].reset_index(drop=True))
@@ -393,6 +396,44 @@ def latent_confounder_grid(
                   "participation": participation, "employment": employment,
                   "model": model.name},
     )
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One cell of the grid: its model (strengths set), the data, seed and benchmarks."""
+
+    model: HierarchicalModel
+    design: Design
+    seed: int | None
+    benchmarks: tuple | None  # computed in the cell with the smallest strengths only
+    in_worker: bool  # one core per cell: the chains run one after another
+
+    @property
+    def strengths(self) -> tuple[float, float]:
+        return (self.model.confounder.participation, self.model.confounder.employment)
+
+
+def _fit_cell(cell: _Cell) -> pd.DataFrame:
+    """Fit one cell (here or in a worker): its table rows, and the benchmarks' if asked."""
+    from ..engine import fit_design
+    from ..validation.execution import single_threaded
+
+    start = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(warnings.catch_warnings())
+        warnings.simplefilter("ignore")  # each cell's diagnostics are in the table
+        options = {}
+        if cell.in_worker:
+            stack.enter_context(single_threaded())
+            options["cores"] = 1
+        result = fit_design(cell.model, cell.design, progressbar=False, random_seed=cell.seed,
+                            **options)
+    rows = pd.DataFrame(_cell_rows(result, *cell.strengths, time.perf_counter() - start))
+    frames = [rows.assign(kind="cell")]
+    if cell.benchmarks is not None:
+        frames.append(confounder_benchmarks(result.posterior, cell.design, list(cell.benchmarks))
+                      .assign(kind="benchmark"))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _cell_rows(result, lam_d: float, lam_y: float, seconds: float) -> list[dict]:

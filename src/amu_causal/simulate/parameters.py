@@ -133,6 +133,57 @@ class SimulationParameters:
         if problems:
             raise ValueError("invalid SimulationParameters: " + "; ".join(problems))
 
+    def latent_strengths(self, n: int = 50_000, seed: int = 20_190_601) -> tuple[float, float]:
+        """The simulated confounder's strengths on the latent-confounder model's scale.
+
+        The simulator's motivation :math:`U \\sim N(0, 1)` enters participation and
+        employment with loadings ``confounding * u_participation`` and
+        ``confounding * u_employment``, but it also drives early employment and
+        education, so part of it is seen through the controls. The model's
+        latent U is independent of the controls; its strength matching the
+        simulated one is the loading times the SD of the part of :math:`U`
+        that the controls, the attachment groups and municipality do not
+        explain (least squares on one large register, ``n`` people), as the
+        "as strong as" benchmarks measure covariates
+        (:func:`amu_causal.sensitivity.confounder_benchmarks`).
+
+        Parameters
+        ----------
+        n : int, default 50,000
+            People in the register the residual SD is measured on.
+        seed : int
+            Its seed (fixed: the strengths are part of a study's definition).
+
+        Returns
+        -------
+        participation, employment : float
+
+        Examples
+        --------
+        >>> import amu_causal as ac
+        >>> ac.SimulationParameters(confounding=0.0).latent_strengths(n=2_000)
+        (0.0, 0.0)
+        """
+        import numpy as np
+        import pandas as pd
+
+        from ..models.design import build_design
+        from .register import simulate_register
+
+        p = self
+        loadings = (p.confounding * p.u_participation, p.confounding * p.u_employment)
+        if not any(loadings):
+            return (0.0, 0.0)
+        df, truth = simulate_register(n, seed=seed, params=p)
+        design = build_design(df)
+        u = truth.persons["motivation"].to_numpy(dtype=float)
+        others = np.column_stack([
+            np.ones(design.n), design.X, np.eye(4)[design.attachment_index][:, 1:],
+            pd.get_dummies(design.municipality_index, drop_first=True).to_numpy(float)])
+        coef, *_ = np.linalg.lstsq(others, u, rcond=None)
+        sd = float((u - others @ coef).std())
+        return (round(loadings[0] * sd, 3), round(loadings[1] * sd, 3))
+
     def replace(self, **changes: Any) -> SimulationParameters:
         """A copy with some settings changed; unknown names raise ``TypeError``.
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from amu_causal.validation.execution import (
+    BATCH_SYSTEMS,
+    cluster_executor,
+    cluster_job_script,
+    dask_executor,
+)
+
 
 def add_sampler_options(parser: argparse.ArgumentParser) -> None:
     """Bayesian chain lengths; by default the package's own (what a user gets)."""
@@ -28,9 +35,49 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="local processes, one core each (default 1, kind to a shared "
                              "server; use 2 or more where you may)")
-    parser.add_argument("--scheduler", default=None,
-                        help="address of a Dask scheduler, e.g. tcp://host:8786 (runs there "
-                             "instead; needs the dask extra)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None,
+                       help="address of a running Dask scheduler, e.g. tcp://host:8786 (runs "
+                            "there instead; needs the dask extra)")
+    where.add_argument("--cluster", choices=["local", *BATCH_SYSTEMS], default=None,
+                       help="start a Dask cluster for this run: 'local' (worker processes "
+                            "here) or a batch system through dask-jobqueue (needs the dask "
+                            "extra); sized by --jobs and --cores-per-job")
+    batch = parser.add_argument_group("batch jobs (with --cluster; anything not given comes "
+                                      "from ~/.config/dask/jobqueue.yaml)")
+    batch.add_argument("--jobs", type=int, default=1, help="batch jobs to submit (default 1)")
+    batch.add_argument("--cores-per-job", type=int, default=1,
+                       help="single-threaded workers per job (default 1)")
+    batch.add_argument("--memory-per-job", default=None,
+                       help="memory of a job, e.g. 16GB (about 1-2 GB per worker)")
+    batch.add_argument("--walltime", default=None, help="wall time of a job, e.g. 04:00:00")
+    batch.add_argument("--queue", default=None, help="queue or partition")
+    batch.add_argument("--account", default=None, help="account or project to charge")
+    batch.add_argument("--print-job-script", action="store_true",
+                       help="print the batch script a job would run, and exit")
     parser.add_argument("--out", type=Path, required=True,
                         help="results directory (created; rerun with the same one to resume)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+
+
+def executor_for(args):
+    """Where the study runs: a ``with`` block yielding an executor, or ``None`` (local pool).
+
+    ``--scheduler`` connects to a running scheduler; ``--cluster`` starts one for the
+    run (and ``--print-job-script`` prints a batch job's script and exits).
+    """
+    if args.cluster is None:
+        if args.print_job_script:
+            raise SystemExit("error: --print-job-script needs --cluster with a batch system")
+        return dask_executor(args.scheduler)  # None: a local process pool
+    job = {"memory": args.memory_per_job, "walltime": args.walltime, "queue": args.queue,
+           "account": args.account}
+    if args.cluster == "local":
+        if any(v is not None for v in job.values()) or args.print_job_script:
+            raise SystemExit("error: --memory-per-job, --walltime, --queue, --account and "
+                             "--print-job-script are for batch systems, not --cluster local")
+        job = {}
+    if args.print_job_script:
+        print(cluster_job_script(args.cluster, args.cores_per_job, **job))
+        raise SystemExit(0)
+    return cluster_executor(args.cluster, args.jobs, args.cores_per_job, **job)

@@ -22,11 +22,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-from _options import add_execution_options, add_sampler_options, sampler_settings
+from _options import add_execution_options, add_sampler_options, executor_for, sampler_settings
 
 import amu_causal as ac
 from amu_causal.validation import SCENARIOS, MonteCarloStudy, run_monte_carlo
-from amu_causal.validation.execution import dask_executor
 
 ESTIMATORS = ("bayes", "ols", "dml", "bayes_latent")
 
@@ -86,7 +85,7 @@ def main(argv=None) -> None:
                                                       **sampler_settings(args)),
                             n=args.n, n_reps=args.reps, root_seed=args.seed)
     start = time.perf_counter()
-    with dask_executor(args.scheduler) as executor:  # None: local processes
+    with executor_for(args) as executor:  # None: a local process pool
         result = run_monte_carlo(study, args.out, executor=executor, workers=args.workers,
                                  progress=not args.no_progress)
     print(f"{len(result.results['replication'].unique())} replications in {args.out} "

@@ -22,11 +22,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-from _options import add_execution_options, add_sampler_options, sampler_settings
+from _options import add_execution_options, add_sampler_options, executor_for, sampler_settings
 
 import amu_causal as ac
 from amu_causal.validation import SBCStudy, run_sbc
-from amu_causal.validation.execution import dask_executor
 
 
 def main(argv=None) -> None:
@@ -49,7 +48,7 @@ def main(argv=None) -> None:
     study = SBCStudy(model=model, n=args.n, n_fits=args.fits, thin_to=args.thin_to,
                      bins=args.bins, root_seed=args.seed)
     start = time.perf_counter()
-    with dask_executor(args.scheduler) as executor:  # None: local processes
+    with executor_for(args) as executor:  # None: a local process pool
         result = run_sbc(study, args.out, executor=executor, workers=args.workers,
                          progress=not args.no_progress)
     print(f"{result.ranks['fit'].nunique()} fits in {args.out} "

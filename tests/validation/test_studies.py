@@ -171,3 +171,48 @@ def test_in_process_tasks_need_not_be_picklable(tmp_path):
     assert n == 2 and seen == [(1, 3), (2, 6)] and texts == ["1:3", "2:6"]
     with pytest.raises(TypeError, match="cannot be sent to worker processes"):
         run_tasks(lambda task: task, [1], executor=ThreadPoolExecutor(1), progress=False)
+
+
+def test_a_local_dask_cluster_started_for_the_run_gives_the_numbers_of_one_worker(tmp_path):
+    from amu_causal.validation import cluster_executor
+
+    study = MonteCarloStudy("no_confounding", [ac.OLSFixedEffects()], n=N, n_reps=3,
+                            root_seed=11)
+    one = run_monte_carlo(study, tmp_path / "one", workers=1, progress=False)
+    with cluster_executor("local", jobs=1, cores=2) as executor:
+        cluster = run_monte_carlo(study, tmp_path / "cluster", executor=executor,
+                                  progress=False)
+    pd.testing.assert_frame_equal(_numbers(one), _numbers(cluster))
+
+
+def test_batch_jobs_are_scripted_with_one_thread_per_worker():
+    from amu_causal.validation import cluster_executor, cluster_job_script
+
+    slurm = cluster_job_script("slurm", cores=8, memory="16GB", walltime="02:00:00",
+                               queue="normal", account="proj")
+    for line in ("#SBATCH -p normal", "#SBATCH -A proj", "#SBATCH --cpus-per-task=8",
+                 "#SBATCH -t 02:00:00", "--nworkers 8", "--nthreads 1"):
+        assert line in slurm
+    pbs = cluster_job_script("pbs", cores=4, memory="8GB", walltime="01:00:00", queue="workq")
+    assert "#PBS -q workq" in pbs and "ncpus=4" in pbs and "--nthreads 1" in pbs
+    with pytest.raises(ValueError, match="memory"):
+        cluster_job_script("slurm", cores=2)
+    with pytest.raises(ValueError, match="unknown cluster kind"), cluster_executor("kubernetes"):
+        pass
+    with pytest.raises(ValueError, match="batch-job settings"), cluster_executor("local",
+                                                                             memory="4GB"):
+        pass
+
+
+def test_the_study_scripts_print_a_job_script_and_refuse_batch_options_locally(tmp_path):
+    script = Path(__file__).resolve().parents[2] / "simulations" / "monte_carlo.py"
+    base = [sys.executable, str(script), "--estimators", "ols", "--out", str(tmp_path / "x")]
+    done = subprocess.run([*base, "--cluster", "slurm", "--cores-per-job", "4",
+                           "--memory-per-job", "8GB", "--queue", "short", "--print-job-script"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "#SBATCH -p short" in done.stdout and "--nworkers 4" in done.stdout
+    assert not (tmp_path / "x").exists()  # nothing run
+    done = subprocess.run([*base, "--cluster", "local", "--queue", "short"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "for batch systems" in done.stderr

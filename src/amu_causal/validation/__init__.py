@@ -17,6 +17,9 @@
 """
 
 from .execution import (
+    cluster_executor,
+    cluster_job_script,
+    dask_executor,
     default_executor,
     replication_seed,
     run_study,
@@ -41,6 +44,9 @@ __all__ = [
     "StudyMismatchError",
     "StudyStore",
     "UnknownScenarioError",
+    "cluster_executor",
+    "cluster_job_script",
+    "dask_executor",
     "default_executor",
     "get_scenario",
     "paired_comparison",

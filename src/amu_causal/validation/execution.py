@@ -23,8 +23,9 @@ import pandas as pd
 
 from .store import StudyStore
 
-__all__ = ["dask_executor", "default_executor", "replication_seed", "run_study", "run_tasks",
-           "seed_int", "single_threaded"]
+__all__ = ["BATCH_SYSTEMS", "cluster_executor", "cluster_job_script", "dask_executor",
+           "default_executor", "replication_seed", "run_study", "run_tasks", "seed_int",
+           "single_threaded"]
 
 #: Environment variables that cap the threads of BLAS, OpenMP and numba.
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -149,6 +150,137 @@ def dask_executor(address: str | None) -> Iterator[Executor | None]:
         yield client.get_executor()
     finally:
         client.close()
+
+
+#: Batch systems a cluster can be requested from (dask-jobqueue's cluster classes).
+BATCH_SYSTEMS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
+                 "lsf": "LSFCluster", "htcondor": "HTCondorCluster"}
+
+
+def _make_cluster(kind: str, jobs: int, cores: int, **job_options):
+    """A started Dask cluster of ``jobs`` x ``cores`` single-threaded workers."""
+    for name, value in (("jobs", jobs), ("cores", cores)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    if kind == "local":
+        if job_options:
+            raise ValueError(f"{sorted(job_options)} are batch-job settings; a local "
+                             "cluster takes only jobs and cores")
+        from dask.distributed import LocalCluster
+
+        return LocalCluster(n_workers=jobs * cores, threads_per_worker=1, processes=True,
+                            dashboard_address=None)
+    cluster = _batch_cluster(kind, cores, **job_options)
+    cluster.scale(jobs=jobs)
+    return cluster
+
+
+def _batch_cluster(kind: str, cores: int, **job_options):
+    """A dask-jobqueue cluster whose jobs run ``cores`` single-threaded workers each."""
+    if kind not in BATCH_SYSTEMS:
+        raise ValueError(f"unknown cluster kind {kind!r}: use 'local' or one of "
+                         f"{sorted(BATCH_SYSTEMS)}")
+    try:
+        import dask_jobqueue
+    except ImportError as err:
+        raise ImportError('a batch-system cluster needs dask-jobqueue: pip install '
+                          '"amu-causal[dask]"') from err
+    # what is not given here comes from dask-jobqueue's own configuration
+    options = {k: v for k, v in job_options.items() if v is not None}
+    try:
+        return getattr(dask_jobqueue, BATCH_SYSTEMS[kind])(cores=cores, processes=cores,
+                                                          **options)
+    except ValueError as err:
+        raise ValueError(f"{err} (give it as an option, e.g. memory='16GB', or in "
+                         "~/.config/dask/jobqueue.yaml)") from err
+
+
+def cluster_job_script(kind: str, cores: int = 1, **job_options) -> str:
+    """The batch script each job of :func:`cluster_executor` would submit (nothing submitted).
+
+    Parameters
+    ----------
+    kind, cores, **job_options
+        As for :func:`cluster_executor` (a batch system only); every job runs
+        the same script.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from amu_causal.validation.execution import cluster_job_script
+    >>> script = cluster_job_script("slurm", cores=8, memory="16GB", walltime="02:00:00",
+    ...                             queue="normal")
+    >>> "--cpus-per-task=8" in script and "--nworkers 8" in script and "--nthreads 1" in script
+    True
+    """
+    if kind not in BATCH_SYSTEMS:
+        raise ValueError(f"only batch systems have a job script: {sorted(BATCH_SYSTEMS)}")
+    cluster = _batch_cluster(kind, cores, **job_options)
+    try:
+        return cluster.job_script()
+    finally:
+        cluster.close()
+
+
+@contextlib.contextmanager
+def cluster_executor(kind: str, jobs: int = 1, cores: int = 1,
+                     **job_options) -> Iterator[Executor]:
+    """An executor on a Dask cluster started for the length of a ``with`` block.
+
+    Parameters
+    ----------
+    kind : {"local", "slurm", "pbs", "sge", "lsf", "htcondor"}
+        ``"local"``: worker processes on this machine (``dask.distributed``'s
+        ``LocalCluster``). Otherwise a batch system: each job is submitted
+        through dask-jobqueue and runs ``cores`` workers on one node.
+    jobs : int, default 1
+        Batch jobs (for ``"local"``: multiplies ``cores``).
+    cores : int, default 1
+        Single-threaded worker processes per job (each compiles the
+        Bayesian model once and runs one replication at a time).
+    **job_options
+        dask-jobqueue settings of a job, e.g. ``memory="16GB"``,
+        ``walltime="02:00:00"``, ``queue="normal"``, ``account="proj"``,
+        ``job_extra_directives=[...]``; ``None`` values and anything not given
+        come from dask-jobqueue's configuration file
+        (``~/.config/dask/jobqueue.yaml``).
+
+    Yields
+    ------
+    concurrent.futures.Executor
+        The client's executor; the client and the cluster (its jobs
+        cancelled) are closed when the block ends, also after an error.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind, non-positive sizes, batch settings given to a
+        local cluster, or a batch setting dask-jobqueue needs (memory) missing.
+    ImportError
+        Without ``dask.distributed`` or, for a batch system, ``dask-jobqueue``
+        (both in ``pip install "amu-causal[dask]"``).
+
+    Examples
+    --------
+    >>> from amu_causal.validation import cluster_executor
+    >>> with cluster_executor("local", jobs=2) as executor:  # doctest: +SKIP
+    ...     executor.submit(sum, [1, 2]).result()
+    3
+    """
+    try:
+        from dask.distributed import Client
+    except ImportError as err:
+        raise ImportError('a Dask cluster needs dask.distributed: pip install '
+                          '"amu-causal[dask]"') from err
+    cluster = _make_cluster(kind, jobs, cores, **job_options)
+    try:
+        with Client(cluster) as client:
+            yield client.get_executor()
+    finally:
+        cluster.close()
 
 
 #: Processes of the default pool when none is given: one (a shared server's safe choice).

@@ -75,7 +75,7 @@ STUDIES = {
     "mc_no_confounding_n2000": {
         "parts": {
             "mc_no_confounding_n2000":
-                "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
+                "python simulations/monte_carlo.py --scenario no_confounding --reps 100 "
                 "--n 2000 --workers 2 --estimators bayes ols "
                 "--out studies/mc_no_confounding_n2000",
         },

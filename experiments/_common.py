@@ -66,7 +66,8 @@ def add_store_option(p: argparse.ArgumentParser) -> None:
 
 def store_folder(args, name: str) -> Path:
     """The study store ``name`` of this run (see :func:`add_store_option`)."""
-    return (args.store or args.out.with_name(args.out.name + ".store")) / name
+    out = args.out.resolve()
+    return (args.store or out.with_name(out.name + ".store")) / name
 
 
 def guard_resume(args, folder: Path, **settings) -> dict:

@@ -60,24 +60,39 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
 
 
+def _job_settings(args) -> dict:
+    return {"memory": args.memory_per_job, "walltime": args.walltime, "queue": args.queue,
+            "account": args.account}
+
+
+def check_execution_options(args) -> None:
+    """Refuse options that would be ignored; with ``--print-job-script`` print it and exit.
+
+    Call right after parsing, before any work.
+    """
+    given = [f"--{name.replace('_', '-')}" for name, default in
+             (("jobs", 1), ("cores_per_job", 1), ("memory_per_job", None), ("walltime", None),
+              ("queue", None), ("account", None), ("print_job_script", False))
+             if getattr(args, name) != default]
+    if args.cluster is None and given:
+        raise SystemExit(f"error: {', '.join(given)} size a cluster started for the run: "
+                         "give --cluster too (or --workers for local processes)")
+    batch_only = [g for g in given if g not in ("--jobs", "--cores-per-job")]
+    if args.cluster == "local" and batch_only:
+        raise SystemExit(f"error: {', '.join(batch_only)} are for batch systems, not "
+                         "--cluster local")
+    if args.print_job_script:
+        print(cluster_job_script(args.cluster, args.cores_per_job, **_job_settings(args)))
+        raise SystemExit(0)
+
+
 def executor_for(args):
     """Where the study runs: a ``with`` block yielding an executor, or ``None`` (local pool).
 
     ``--scheduler`` connects to a running scheduler; ``--cluster`` starts one for the
-    run (and ``--print-job-script`` prints a batch job's script and exits).
+    run. Options were checked by :func:`check_execution_options`.
     """
     if args.cluster is None:
-        if args.print_job_script:
-            raise SystemExit("error: --print-job-script needs --cluster with a batch system")
         return dask_executor(args.scheduler)  # None: a local process pool
-    job = {"memory": args.memory_per_job, "walltime": args.walltime, "queue": args.queue,
-           "account": args.account}
-    if args.cluster == "local":
-        if any(v is not None for v in job.values()) or args.print_job_script:
-            raise SystemExit("error: --memory-per-job, --walltime, --queue, --account and "
-                             "--print-job-script are for batch systems, not --cluster local")
-        job = {}
-    if args.print_job_script:
-        print(cluster_job_script(args.cluster, args.cores_per_job, **job))
-        raise SystemExit(0)
+    job = {} if args.cluster == "local" else _job_settings(args)
     return cluster_executor(args.cluster, args.jobs, args.cores_per_job, **job)

@@ -22,7 +22,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-from _options import add_execution_options, add_sampler_options, executor_for, sampler_settings
+from _options import (
+    add_execution_options,
+    add_sampler_options,
+    check_execution_options,
+    executor_for,
+    sampler_settings,
+)
 
 import amu_causal as ac
 from amu_causal.validation import SCENARIOS, MonteCarloStudy, run_monte_carlo
@@ -76,6 +82,7 @@ def main(argv=None) -> None:
                              "Scenario.latent_strengths())")
     add_execution_options(parser)
     args = parser.parse_args(argv)
+    check_execution_options(args)
 
     latent = None
     if "bayes_latent" in args.estimators:

@@ -22,7 +22,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-from _options import add_execution_options, add_sampler_options, executor_for, sampler_settings
+from _options import (
+    add_execution_options,
+    add_sampler_options,
+    check_execution_options,
+    executor_for,
+    sampler_settings,
+)
 
 import amu_causal as ac
 from amu_causal.validation import SBCStudy, run_sbc
@@ -43,6 +49,7 @@ def main(argv=None) -> None:
     parser.add_argument("--bins", type=int, default=20, help="chi-square bins")
     add_execution_options(parser)
     args = parser.parse_args(argv)
+    check_execution_options(args)
 
     model = ac.HierarchicalModel(progressbar=False, **sampler_settings(args))  # as shipped
     study = SBCStudy(model=model, n=args.n, n_fits=args.fits, thin_to=args.thin_to,

@@ -491,11 +491,15 @@ def plot_participation_by_municipality(table: pd.DataFrame, means: pd.DataFrame 
     if (~shown).any():
         left.plot(x[~shown], np.zeros((~shown).sum()), "x", color="0.3", ms=4,
                   label="suppressed (fewer than 5 (non-)participants)")
+    size = int((table["group"] == "top").sum())
+    words = {10: "ten"}
+    size_text = words.get(size, str(size))
     if means is not None:
         for _, row in means[means["group"] != "middle"].iterrows():
             colour = "tab:blue" if row["group"] == "top" else "tab:red"
             left.axhline(100 * row["mean_of_rates"], color=colour, lw=1, ls="--",
-                         label=f"{row['group']} ten: mean {100 * row['mean_of_rates']:.1f} % "
+                         label=f"{row['group']} {size_text}: mean "
+                               f"{100 * row['mean_of_rates']:.1f} % "
                                f"(EVA {100 * row['published']:.0f} %)")
     left.set_xticks([])
     threshold = table.attrs.get("min_arrivals")
@@ -517,7 +521,7 @@ def plot_participation_by_municipality(table: pd.DataFrame, means: pd.DataFrame 
                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
     right.set_yticks(y, ends["name"].astype(str), fontsize=7)
     right.set_xlabel("took AMU within two years (%)")
-    right.set_title("Top ten (blue) and bottom ten (red)", fontsize=10)
+    right.set_title(f"Top {size_text} (blue) and bottom {size_text} (red)", fontsize=10)
     right.set_xlim(0, max(np.nanmax(r) if ok.any() else 1, 1) * 1.2)
     return axes
 

@@ -40,6 +40,11 @@ def test_few_municipalities_split_into_top_and_bottom_without_overlap(small_regi
     t = d.participation_by_municipality(few, min_arrivals=20, top=10)
     assert len(t) == 7
     assert list(t["group"]) == ["top"] * 3 + ["middle"] + ["bottom"] * 3
+    import matplotlib.pyplot as plt
+
+    axes = d.plot_participation_by_municipality(t)
+    assert axes[1].get_title() == "Top 3 (blue) and bottom 3 (red)"
+    plt.close("all")
 
 
 def test_the_plot_states_the_threshold_that_built_the_table(small_register):

@@ -48,7 +48,7 @@ def test_resume_reads_finished_cells_without_sampling(grid_run, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("a finished cell was sampled again")
 
-    monkeypatch.setattr("amu_causal.sampling.sample_model", fail)
+    monkeypatch.setattr("amu_causal.sensitivity.latent._fit_cell", fail)
     again = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
                                    directory=path, progress=False, random_seed=5)
     cols = ["participation", "employment", "estimate", "ci_lower", "ci_upper"]
@@ -59,13 +59,25 @@ def test_resume_reads_finished_cells_without_sampling(grid_run, monkeypatch):
 
 @pytest.mark.slow
 def test_an_interrupted_grid_samples_only_the_missing_cell_and_keeps_benchmarks(grid_run,
-                                                                               tmp_path):
+                                                                               tmp_path,
+                                                                               monkeypatch):
     df, grid, path = grid_run
     partial = tmp_path / "partial"
     shutil.copytree(path, partial)
     (partial / "replications" / "rep-000003.parquet").unlink()  # stopped before cell (1, 1)
+    from amu_causal.sensitivity import latent
+
+    fitted = []
+
+    def counting(cell):
+        fitted.append(cell.strengths)
+        return fit_cell(cell)
+
+    fit_cell = latent._fit_cell
+    monkeypatch.setattr(latent, "_fit_cell", counting)
     resumed = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
                                      directory=partial, progress=False, random_seed=5)
+    assert fitted == [(1.0, 1.0)]
     assert len(resumed.table("ATE")) == 4
     assert (partial / "replications" / "rep-000003.parquet").exists()
     assert list(resumed.benchmarks["benchmark"]) == list(grid.benchmarks["benchmark"])
@@ -182,3 +194,17 @@ def test_the_grid_on_a_dask_cluster_gives_the_numbers_of_one_process(grid_run, t
     numbers = [c for c in grid.grid.columns if c != "seconds"]
     pd.testing.assert_frame_equal(remote.grid[numbers], grid.grid[numbers])
     pd.testing.assert_frame_equal(remote.benchmarks, grid.benchmarks)
+
+
+@pytest.mark.slow
+def test_no_benchmarks_and_a_store_of_another_level_is_refused(grid_run, tmp_path):
+    df, _, path = grid_run
+    one = latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, benchmarks=(),
+                                 directory=tmp_path / "one", progress=False, random_seed=5)
+    assert list(one.benchmarks.columns) == ["benchmark", "participation", "employment"]
+    assert one.benchmarks.empty and len(one.table("ATE")) == 1
+    # the interval level changes the stored intervals, so it is part of the store's key
+    with pytest.raises(StudyMismatchError):
+        latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                               model=ac.HierarchicalModel(level=0.9, progressbar=False),
+                               directory=path, progress=False, random_seed=5)

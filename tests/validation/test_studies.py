@@ -195,8 +195,13 @@ def test_batch_jobs_are_scripted_with_one_thread_per_worker():
         assert line in slurm
     pbs = cluster_job_script("pbs", cores=4, memory="8GB", walltime="01:00:00", queue="workq")
     assert "#PBS -q workq" in pbs and "ncpus=4" in pbs and "--nthreads 1" in pbs
-    with pytest.raises(ValueError, match="memory"):
-        cluster_job_script("slurm", cores=2)
+    sge = cluster_job_script("sge", cores=2, memory="4GB", account="proj")
+    assert "#$ -P proj" in sge  # SGE and LSF call the account a project
+    import dask
+
+    with dask.config.set({"jobqueue.slurm.memory": None}), pytest.raises(
+            ValueError, match="memory of a job"):
+        cluster_job_script("slurm", cores=2)  # no memory here nor in the configuration
     with pytest.raises(ValueError, match="unknown cluster kind"), cluster_executor("kubernetes"):
         pass
     with pytest.raises(ValueError, match="batch-job settings"), cluster_executor("local",
@@ -216,3 +221,17 @@ def test_the_study_scripts_print_a_job_script_and_refuse_batch_options_locally(t
     done = subprocess.run([*base, "--cluster", "local", "--queue", "short"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "for batch systems" in done.stderr
+    done = subprocess.run([*base, "--jobs", "4"], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "give --cluster too" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_task_that_cannot_travel_leaves_no_progress_bar_running():
+    import threading
+
+    from amu_causal.validation import run_tasks
+
+    before = threading.active_count()
+    with ThreadPoolExecutor(1) as pool, pytest.raises(TypeError, match="cannot be sent"):
+        run_tasks(lambda task: task, [1], executor=pool, progress=True)
+    assert threading.active_count() == before  # no progress bar thread left behind

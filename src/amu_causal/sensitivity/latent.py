@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import numbers
 import tempfile
 import time
 import warnings
@@ -355,6 +356,7 @@ def latent_confounder_grid(
                     progressbar=False,
                     confounder=LatentConfounder(participation[0], employment[0],
                                                 distribution=distribution, nodes=nodes))
+    benchmarks = tuple(benchmarks)
     design = build_design(df)
     cells = _cells(participation, employment)
     smallest = min(cells, key=sum)  # the benchmarks' cell: the plain model when (0, 0)
@@ -366,7 +368,8 @@ def latent_confounder_grid(
         cell_model = replace(model, confounder=replace(model.confounder, participation=lam_d,
                                                        employment=lam_y))
         return _Cell(cell_model, design, None if random_seed is None else random_seed + k,
-                     tuple(benchmarks) if (lam_d, lam_y) == smallest else None, in_worker)
+                     benchmarks if (lam_d, lam_y) == smallest and benchmarks else None,
+                     in_worker)
 
     def describe(task: _Cell, frame: pd.DataFrame) -> str:
         ate = frame[(frame["kind"] == "cell") & (frame["estimand"] == "ATE")]["estimate"]
@@ -374,7 +377,7 @@ def latent_confounder_grid(
         return f"U strengths ({lam_d:g}, {lam_y:g}): ATE {100 * float(ate.iloc[0]):.1f} points"
 
     definition = {"kind": "latent_grid", "data": _design_hash(design),
-                  "settings": _grid_settings(model), "cells": cells,
+                  "settings": _grid_settings(model, random_seed), "cells": cells,
                   "benchmarks": list(benchmarks), "random_seed": random_seed}
     with contextlib.ExitStack() as stack:
         if directory is None:
@@ -384,7 +387,8 @@ def latent_confounder_grid(
                            label="latent-confounder grid", describe=describe)
     rows = stored[stored["kind"] == "cell"].astype({"divergences": int})
     benchmark_table = (stored[stored["kind"] == "benchmark"]
-                       [["benchmark", "participation", "employment"]].reset_index(drop=True))
+                       .reindex(columns=["benchmark", "participation", "employment"])
+                       .reset_index(drop=True))
     grid = (rows.drop(columns=["kind", "benchmark", "replication"], errors="ignore")
             .sort_values(["estimand", "employment", "participation"]))
     return LatentGridResult(
@@ -466,10 +470,15 @@ def _design_hash(design: Design) -> str:
     return h.hexdigest()[:16]
 
 
-def _grid_settings(model: HierarchicalModel) -> dict:
-    """Every model and sampler setting that changes a cell's numbers."""
-    return {"priors": model.priors.to_dict(), "mundlak": model.mundlak,
-            "draws": model.draws, "tune": model.tune, "chains": model.chains,
-            "target_accept": model.target_accept,
-            "nodes": model.confounder.nodes, "dist": model.confounder.distribution,
-            "u_scale": "standardised"}
+def _grid_settings(model: HierarchicalModel, random_seed) -> dict:
+    """Every model and sampler setting that changes a cell's numbers.
+
+    The model's own fields (priors, sampler settings, level, confounder type and
+    nodes) as text; the strengths are the grid's cells, and the seed is the
+    grid's unless it has none (then the model's, if it is a number).
+    """
+    seed = model.random_seed if isinstance(model.random_seed, numbers.Integral) else None
+    keyed = replace(model, progressbar=False, random_seed=seed if random_seed is None else None,
+                    confounder=model.confounder and replace(model.confounder,
+                                                            participation=0.0, employment=0.0))
+    return {"model": repr(keyed), "u_scale": "standardised"}

@@ -152,9 +152,14 @@ def dask_executor(address: str | None) -> Iterator[Executor | None]:
         client.close()
 
 
-#: Batch systems a cluster can be requested from (dask-jobqueue's cluster classes).
-BATCH_SYSTEMS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
-                 "lsf": "LSFCluster", "htcondor": "HTCondorCluster"}
+#: Batch systems a cluster can be requested from: dask-jobqueue's cluster class, and
+#: its names for the job settings this package passes on (SGE and LSF say project).
+BATCH_SYSTEMS = {
+    "slurm": ("SLURMCluster", {"account": "account"}),
+    "pbs": ("PBSCluster", {"account": "account"}),
+    "sge": ("SGECluster", {"account": "project"}),
+    "lsf": ("LSFCluster", {"account": "project"}),
+}
 
 
 def _make_cluster(kind: str, jobs: int, cores: int, **job_options):
@@ -162,6 +167,7 @@ def _make_cluster(kind: str, jobs: int, cores: int, **job_options):
     for name, value in (("jobs", jobs), ("cores", cores)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    job_options = {k: v for k, v in job_options.items() if v is not None}
     if kind == "local":
         if job_options:
             raise ValueError(f"{sorted(job_options)} are batch-job settings; a local "
@@ -171,7 +177,13 @@ def _make_cluster(kind: str, jobs: int, cores: int, **job_options):
         return LocalCluster(n_workers=jobs * cores, threads_per_worker=1, processes=True,
                             dashboard_address=None)
     cluster = _batch_cluster(kind, cores, **job_options)
-    cluster.scale(jobs=jobs)
+    try:
+        # adaptive with a fixed size: a job that ends (wall time, pre-emption) is
+        # replaced, and the tasks its workers held are run again on others
+        cluster.adapt(minimum_jobs=jobs, maximum_jobs=jobs)
+    except BaseException:
+        cluster.close()
+        raise
     return cluster
 
 
@@ -185,13 +197,16 @@ def _batch_cluster(kind: str, cores: int, **job_options):
     except ImportError as err:
         raise ImportError('a batch-system cluster needs dask-jobqueue: pip install '
                           '"amu-causal[dask]"') from err
+    class_name, names = BATCH_SYSTEMS[kind]
     # what is not given here comes from dask-jobqueue's own configuration
-    options = {k: v for k, v in job_options.items() if v is not None}
+    options = {names.get(k, k): v for k, v in job_options.items() if v is not None}
     try:
-        return getattr(dask_jobqueue, BATCH_SYSTEMS[kind])(cores=cores, processes=cores,
-                                                          **options)
+        return getattr(dask_jobqueue, class_name)(cores=cores, processes=cores, **options)
     except ValueError as err:
-        raise ValueError(f"{err} (give it as an option, e.g. memory='16GB', or in "
+        if "memory" not in str(err):
+            raise
+        raise ValueError(f"{err} (give the memory of a job, e.g. memory='16GB' or "
+                         "--memory-per-job 16GB, or set it in "
                          "~/.config/dask/jobqueue.yaml)") from err
 
 
@@ -232,7 +247,7 @@ def cluster_executor(kind: str, jobs: int = 1, cores: int = 1,
 
     Parameters
     ----------
-    kind : {"local", "slurm", "pbs", "sge", "lsf", "htcondor"}
+    kind : {"local", "slurm", "pbs", "sge", "lsf"}
         ``"local"``: worker processes on this machine (``dask.distributed``'s
         ``LocalCluster``). Otherwise a batch system: each job is submitted
         through dask-jobqueue and runs ``cores`` workers on one node.
@@ -243,10 +258,13 @@ def cluster_executor(kind: str, jobs: int = 1, cores: int = 1,
         Bayesian model once and runs one replication at a time).
     **job_options
         dask-jobqueue settings of a job, e.g. ``memory="16GB"``,
-        ``walltime="02:00:00"``, ``queue="normal"``, ``account="proj"``,
+        ``walltime="02:00:00"``, ``queue="normal"``, ``account="proj"``
+        (passed as ``project`` to SGE and LSF),
         ``job_extra_directives=[...]``; ``None`` values and anything not given
         come from dask-jobqueue's configuration file
-        (``~/.config/dask/jobqueue.yaml``).
+        (``~/.config/dask/jobqueue.yaml``). The cluster keeps ``jobs`` jobs
+        running: a job that ends (its wall time, pre-emption) is replaced, and
+        the tasks its workers held run again elsewhere.
 
     Yields
     ------
@@ -392,6 +410,14 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
     tasks = list(tasks)
     if not tasks:
         return 0
+    in_process = executor is None and workers == 0
+    if not in_process:
+        try:  # a task that cannot travel to a worker would otherwise stall some pools
+            pickle.dumps(tasks[0])
+            pickle.dumps(function)
+        except Exception as err:
+            raise TypeError(f"the tasks cannot be sent to worker processes: {err}; use "
+                            "module-level functions and picklable settings") from err
     bar = _Progress(progress, label, total if total is not None else len(tasks), completed)
 
     def finished(task, result) -> None:
@@ -399,19 +425,13 @@ def run_tasks(function: Callable, tasks: Iterable, *, executor: Executor | None 
             on_result(task, result)
         bar.advance(describe(task, result) if describe is not None else "")
 
-    if executor is None and workers == 0:
+    if in_process:
         try:
             for task in tasks:
                 finished(task, function(task))
         finally:
             bar.close()
         return len(tasks)
-    try:  # a task that cannot travel to a worker would otherwise stall some pools
-        pickle.dumps(tasks[0])
-        pickle.dumps(function)
-    except Exception as err:
-        raise TypeError(f"the tasks cannot be sent to worker processes: {err}; use "
-                        "module-level functions and picklable settings") from err
     own = executor is None
     futures = {}
     try:

@@ -233,6 +233,7 @@ def cluster_job_script(kind: str, cores: int = 1, **job_options) -> str:
     """
     if kind not in BATCH_SYSTEMS:
         raise ValueError(f"only batch systems have a job script: {sorted(BATCH_SYSTEMS)}")
+    job_options.setdefault("scheduler_options", {"dashboard_address": None})  # none needed
     cluster = _batch_cluster(kind, cores, **job_options)
     try:
         return cluster.job_script()

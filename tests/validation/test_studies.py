@@ -173,6 +173,7 @@ def test_in_process_tasks_need_not_be_picklable(tmp_path):
         run_tasks(lambda task: task, [1], executor=ThreadPoolExecutor(1), progress=False)
 
 
+@pytest.mark.slow
 def test_a_local_dask_cluster_started_for_the_run_gives_the_numbers_of_one_worker(tmp_path):
     from amu_causal.validation import cluster_executor
 
@@ -209,6 +210,7 @@ def test_batch_jobs_are_scripted_with_one_thread_per_worker():
         pass
 
 
+@pytest.mark.slow
 def test_the_study_scripts_print_a_job_script_and_refuse_batch_options_locally(tmp_path):
     script = Path(__file__).resolve().parents[2] / "simulations" / "monte_carlo.py"
     base = [sys.executable, str(script), "--estimators", "ols", "--out", str(tmp_path / "x")]

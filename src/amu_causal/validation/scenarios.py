@@ -100,10 +100,9 @@ class Scenario:
 
         Parameters
         ----------
-        n : int, default 50,000
-            People in the register the residual SD is measured on.
-        seed : int
-            Its seed (fixed: the strengths are part of a study's definition).
+        n, seed : int
+            As for :meth:`SimulationParameters.latent_strengths
+            <amu_causal.SimulationParameters.latent_strengths>`.
 
         Returns
         -------

@@ -17,7 +17,8 @@ Reads every study directory under ``studies/`` (as written by ``monte_carlo.py``
 - ``docs/_generated/validation/studies.csv``: each study's replications, wall time
   (summed fit time over workers) and command;
 - ``docs/_generated/validation/no_confounding_by_size.csv``: bias, coverage and RMSE of
-  the Bayesian model and OLS at each register size of the no-confounding scenario.
+  the Bayesian model and OLS at each register size of the no-confounding scenario, and
+  ``no_confounding_by_group.csv``: the bias of every attachment group's ATE.
 
 Run from the repository's root::
 
@@ -186,6 +187,23 @@ BY_SIZE_COLUMNS = ["estimator", "estimand", "n", "replications", "bias (pp)",
                    "bias MCSE", "coverage", "RMSE (pp)"]
 
 
+GROUP_COLUMNS = ["estimator", "estimand", "n", "replications", "mean truth (pp)",
+                 "bias (pp)", "bias MCSE"]
+
+
+def group_biases(rows: pd.DataFrame) -> pd.DataFrame:
+    """Bias of every attachment group's ATE (percentage points), to see where pooling pulls."""
+    rows = rows[rows["estimand"].str.startswith("ATE[attachment=")]
+    metrics = performance_table(rows)
+    return pd.DataFrame({
+        "estimator": metrics["estimator"].map(short_name),
+        "estimand": metrics["estimand"].map(_short_estimand),
+        "replications": metrics["n_reps"],
+        "mean truth (pp)": (100 * metrics["mean_truth"]).round(2),
+        "bias (pp)": (100 * metrics["bias"]).round(2),
+        "bias MCSE": (100 * metrics["bias_mcse"]).round(2)})
+
+
 def by_size(studies: dict) -> pd.DataFrame:
     """Bias, coverage and RMSE of one scenario's estimators at each register size studied.
 
@@ -345,9 +363,12 @@ def main(argv=None) -> int:
     TABLES.mkdir(parents=True, exist_ok=True)
     outputs: dict[Path, pd.DataFrame] = {}
     overview = []
+    groups: dict[str, pd.DataFrame] = {}
     for name, spec in STUDIES.items():
         rows, parts = _read_parts(args.studies, spec)
         overview.extend(parts)
+        if spec.get("size_series") and not rows.empty:
+            groups[name] = group_biases(rows)
         if rows.empty:
             print(f"{name}: no replication stored yet")
             if name.startswith("sbc"):
@@ -370,6 +391,10 @@ def main(argv=None) -> int:
         if not args.check:
             monte_carlo_figures(name, spec, rows, _definition(directory))
     outputs[TABLES / "studies.csv"] = pd.DataFrame(overview)
+    outputs[TABLES / "no_confounding_by_group.csv"] = (
+        pd.concat([t.assign(n=int(k.rsplit("_n", 1)[1])) for k, t in groups.items()])
+        [GROUP_COLUMNS].sort_values(["estimator", "estimand", "n"]).reset_index(drop=True)
+        if groups else _not_run(GROUP_COLUMNS, "no_confounding by group"))
     outputs[TABLES / "no_confounding_by_size.csv"] = by_size(
         {name: (spec, outputs.get(TABLES / f"{name}_metrics.csv"))
          for name, spec in STUDIES.items() if spec.get("size_series") == "no_confounding"})

@@ -65,15 +65,18 @@ def _job_settings(args) -> dict:
             "account": args.account}
 
 
-def check_execution_options(args) -> None:
+#: The options that size a cluster started for the run (their defaults are the parser's).
+_CLUSTER_OPTIONS = ("jobs", "cores_per_job", "memory_per_job", "walltime", "queue", "account",
+                    "print_job_script")
+
+
+def check_execution_options(args, parser: argparse.ArgumentParser) -> None:
     """Refuse options that would be ignored; with ``--print-job-script`` print it and exit.
 
     Call right after parsing, before any work.
     """
-    given = [f"--{name.replace('_', '-')}" for name, default in
-             (("jobs", 1), ("cores_per_job", 1), ("memory_per_job", None), ("walltime", None),
-              ("queue", None), ("account", None), ("print_job_script", False))
-             if getattr(args, name) != default]
+    given = [f"--{name.replace('_', '-')}" for name in _CLUSTER_OPTIONS
+             if getattr(args, name) != parser.get_default(name)]
     if args.cluster is None and given:
         raise SystemExit(f"error: {', '.join(given)} size a cluster started for the run: "
                          "give --cluster too (or --workers for local processes)")

@@ -82,7 +82,7 @@ def main(argv=None) -> None:
                              "Scenario.latent_strengths())")
     add_execution_options(parser)
     args = parser.parse_args(argv)
-    check_execution_options(args)
+    check_execution_options(args, parser)
 
     latent = None
     if "bayes_latent" in args.estimators:

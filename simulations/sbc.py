@@ -49,7 +49,7 @@ def main(argv=None) -> None:
     parser.add_argument("--bins", type=int, default=20, help="chi-square bins")
     add_execution_options(parser)
     args = parser.parse_args(argv)
-    check_execution_options(args)
+    check_execution_options(args, parser)
 
     model = ac.HierarchicalModel(progressbar=False, **sampler_settings(args))  # as shipped
     study = SBCStudy(model=model, n=args.n, n_fits=args.fits, thin_to=args.thin_to,

@@ -56,52 +56,75 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLES = ROOT / "docs" / "_generated" / "validation"
 FIGURES = ROOT / "docs" / "figures"
 
-#: The studies of the validation page: directory, command, estimands and targets.
+#: The attachment-group effect prior of the model as shipped, and of the studies run before
+#: it (a learned between-group SD with a half-normal prior of scale 0.5, up to commit 735a54b).
+FIXED, LEARNED = "fixed SD 1.0", "learned SD (half-normal 0.5)"
+#: What the historical studies' commands no longer reproduce.
+HISTORICAL = ("ran with the earlier learned group SD (commit 735a54b); the command no longer "
+              "reproduces it")
+
+
+def _mc(scenario: str, n: int, reps: int, estimators: str, out: str) -> str:
+    return (f"python simulations/monte_carlo.py --scenario {scenario} --reps {reps} --n {n} "
+            f"--workers 2 --estimators {estimators} --out studies/{out}")
+
+
+#: The studies of the validation page: directories (parts), commands, estimands, targets
+#: and the group-effect prior of the Bayesian model they ran. Parts of one study share the
+#: registers (scenario, size, root seed); DML has no group prior, so its part is shared.
 STUDIES = {
     "mc_no_confounding_n5000": {
         "parts": {
-            "mc_no_confounding_n5000":
-                "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
-                "--n 5000 --workers 2 --estimators bayes ols "
-                "--out studies/mc_no_confounding_n5000",
-            "mc_no_confounding_n5000_dml":
-                "python simulations/monte_carlo.py --scenario no_confounding --reps 200 "
-                "--n 5000 --workers 2 --estimators dml --out studies/mc_no_confounding_n5000_dml",
+            "mc_no_confounding_n5000": _mc("no_confounding", 5000, 200, "bayes ols",
+                                           "mc_no_confounding_n5000"),
+            "mc_no_confounding_n5000_dml": _mc("no_confounding", 5000, 200, "dml",
+                                               "mc_no_confounding_n5000_dml"),
         },
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
         "targets": ("coverage", "bias", "se_ratio", "converged"),
         "target_estimands": ("ATE", "ATE[attachment=none]"),
         "size_series": "no_confounding",
+        "group_prior": FIXED,
     },
-    "mc_no_confounding_n2000": {
+    "mc_no_confounding_n5000_halfnormal": {
         "parts": {
-            "mc_no_confounding_n2000":
-                "python simulations/monte_carlo.py --scenario no_confounding --reps 100 "
-                "--n 2000 --workers 2 --estimators bayes ols "
-                "--out studies/mc_no_confounding_n2000",
+            "mc_no_confounding_n5000_halfnormal": HISTORICAL,
+            "mc_no_confounding_n5000_dml": _mc("no_confounding", 5000, 200, "dml",
+                                               "mc_no_confounding_n5000_dml"),
         },
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
         "targets": ("coverage", "bias", "se_ratio", "converged"),
         "target_estimands": ("ATE", "ATE[attachment=none]"),
         "size_series": "no_confounding",
+        "group_prior": LEARNED,
+    },
+    "mc_no_confounding_n2000_halfnormal": {
+        "parts": {"mc_no_confounding_n2000_halfnormal": HISTORICAL},
+        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
+        "targets": ("coverage", "bias", "se_ratio", "converged"),
+        "target_estimands": ("ATE", "ATE[attachment=none]"),
+        "size_series": "no_confounding",
+        "group_prior": LEARNED,
     },
     "mc_confounding_n5000": {
         "parts": {
-            "mc_confounding_n5000":
-                "python simulations/monte_carlo.py --scenario confounding --reps 200 "
-                "--n 5000 --workers 2 --estimators bayes ols bayes_latent "
-                "--out studies/mc_confounding_n5000",
-            "mc_confounding_n5000_dml":
-                "python simulations/monte_carlo.py --scenario confounding --reps 200 "
-                "--n 5000 --workers 2 --estimators dml --out studies/mc_confounding_n5000_dml",
+            "mc_confounding_n5000_halfnormal": HISTORICAL,
+            "mc_confounding_n5000_dml": _mc("confounding", 5000, 200, "dml",
+                                            "mc_confounding_n5000_dml"),
         },
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
         "targets": ("latent_coverage",),
         "target_estimands": ("ATE",),
+        "group_prior": LEARNED,
     },
     "sbc_n2000": {
         "parts": {"sbc_n2000": "python simulations/sbc.py --fits 200 --n 2000 --workers 2 "
                                "--out studies/sbc_n2000"},
+        "group_prior": FIXED,
+    },
+    "sbc_n2000_halfnormal": {
+        "parts": {"sbc_n2000_halfnormal": HISTORICAL},
+        "group_prior": LEARNED,
     },
 }
 
@@ -183,20 +206,21 @@ def monte_carlo_tables(name: str, spec: dict, rows: pd.DataFrame) -> dict[str, p
             "convergence": convergence.sort_values(["replication", "estimand"])}
 
 
-BY_SIZE_COLUMNS = ["estimator", "estimand", "n", "replications", "bias (pp)",
+BY_SIZE_COLUMNS = ["estimator", "group prior", "estimand", "n", "replications", "bias (pp)",
                    "bias MCSE", "coverage", "RMSE (pp)"]
 
 
-GROUP_COLUMNS = ["estimator", "estimand", "n", "replications", "mean truth (pp)",
+GROUP_COLUMNS = ["estimator", "group prior", "estimand", "n", "replications", "mean truth (pp)",
                  "bias (pp)", "bias MCSE"]
 
 
-def group_biases(rows: pd.DataFrame) -> pd.DataFrame:
+def group_biases(rows: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """Bias of every attachment group's ATE (percentage points), to see where pooling pulls."""
     rows = rows[rows["estimand"].str.startswith("ATE[attachment=")]
     metrics = performance_table(rows)
     return pd.DataFrame({
         "estimator": metrics["estimator"].map(short_name),
+        "group prior": [_group_prior(e, spec) for e in metrics["estimator"]],
         "estimand": metrics["estimand"].map(_short_estimand),
         "replications": metrics["n_reps"],
         "mean truth (pp)": (100 * metrics["mean_truth"]).round(2),
@@ -211,14 +235,15 @@ def by_size(studies: dict) -> pd.DataFrame:
     as written to ``<study>_metrics.csv``), or ``None`` when it has no stored results.
     """
     rows = []
-    for name, (spec, metrics) in studies.items():
+    for spec, metrics in studies.values():
         if metrics is None or "n_reps" not in metrics:
             continue
-        n = int(name.rsplit("_n", 1)[1])
+        n = spec["n"]
         for m in metrics.itertuples(index=False):
             if m.estimand not in spec["target_estimands"] or m.estimator.startswith("DML"):
                 continue  # DML was run at one size only
             rows.append({"estimator": short_name(m.estimator),
+                         "group prior": _group_prior(m.estimator, spec),
                          "estimand": _short_estimand(m.estimand), "n": n,
                          "replications": m.n_reps, "bias (pp)": round(m.bias, 2),
                          "bias MCSE": round(m.bias_mcse, 2), "coverage": m.coverage,
@@ -226,7 +251,14 @@ def by_size(studies: dict) -> pd.DataFrame:
     if not rows:
         return _not_run(BY_SIZE_COLUMNS, "no_confounding at several sizes")
     return (pd.DataFrame(rows, columns=BY_SIZE_COLUMNS)
-            .sort_values(["estimator", "estimand", "n"]).reset_index(drop=True))
+            .sort_values("replications", ascending=False, kind="stable")
+            .drop_duplicates(["estimator", "group prior", "estimand", "n"])
+            .sort_values(["estimator", "group prior", "estimand", "n"]).reset_index(drop=True))
+
+
+def _group_prior(estimator: str, spec: dict) -> str:
+    """The group-effect prior behind a row: the study's for the Bayesian model, none else."""
+    return spec["group_prior"] if estimator.startswith("HierarchicalModel") else "-"
 
 
 def short_name(estimator: str) -> str:
@@ -364,11 +396,15 @@ def main(argv=None) -> int:
     outputs: dict[Path, pd.DataFrame] = {}
     overview = []
     groups: dict[str, pd.DataFrame] = {}
+    sizes: dict[str, dict] = {}
     for name, spec in STUDIES.items():
         rows, parts = _read_parts(args.studies, spec)
         overview.extend(parts)
+        if not rows.empty and "n" in rows:
+            spec = {**spec, "n": int(rows["n"].iloc[0])}
         if spec.get("size_series") and not rows.empty:
-            groups[name] = group_biases(rows)
+            groups[name] = group_biases(rows, spec).assign(n=spec["n"])
+            sizes[name] = spec
         if rows.empty:
             print(f"{name}: no replication stored yet")
             if name.startswith("sbc"):
@@ -392,12 +428,14 @@ def main(argv=None) -> int:
             monte_carlo_figures(name, spec, rows, _definition(directory))
     outputs[TABLES / "studies.csv"] = pd.DataFrame(overview)
     outputs[TABLES / "no_confounding_by_group.csv"] = (
-        pd.concat([t.assign(n=int(k.rsplit("_n", 1)[1])) for k, t in groups.items()])
-        [GROUP_COLUMNS].sort_values(["estimator", "estimand", "n"]).reset_index(drop=True)
+        pd.concat(groups.values())[GROUP_COLUMNS]
+        .sort_values("replications", ascending=False, kind="stable")
+        .drop_duplicates(["estimator", "group prior", "estimand", "n"])
+        .sort_values(["estimator", "group prior", "estimand", "n"]).reset_index(drop=True)
         if groups else _not_run(GROUP_COLUMNS, "no_confounding by group"))
     outputs[TABLES / "no_confounding_by_size.csv"] = by_size(
-        {name: (spec, outputs.get(TABLES / f"{name}_metrics.csv"))
-         for name, spec in STUDIES.items() if spec.get("size_series") == "no_confounding"})
+        {name: (sizes[name], outputs.get(TABLES / f"{name}_metrics.csv"))
+         for name in sizes})
     changed = []
     for path, table in outputs.items():
         text = table.to_csv(index=False, float_format="%.4g")

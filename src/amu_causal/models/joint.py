@@ -17,8 +17,8 @@ __all__ = ["HYPERPARAMETERS", "PARTS", "build_joint_model", "fused_data", "linea
 PARTS = ("participation", "employment")
 
 #: Population-level parameters checked for convergence.
-HYPERPARAMETERS = ("intercept", "amu_effect_mean", "amu_effect_group_sd", "amu_logit_effect",
-                   "attachment_effect", "municipality_sd", "municipality_corr", "amu_effect_sd")
+HYPERPARAMETERS = ("intercept", "amu_effect_mean", "amu_logit_effect", "attachment_effect",
+                   "municipality_sd", "municipality_corr", "amu_effect_sd")
 
 
 def _zero_sum_scale(k: int) -> float:
@@ -104,7 +104,7 @@ def build_joint_model(
         \\operatorname{logit} P(Y_i = 1 \\mid A_i) &= \\alpha_Y + x_i'\\beta_Y
             + \\textstyle\\sum_f b_{Yf, f(i)} + \\mu_g + A_i(\\tau_g + v_m) + u_{Ym}
             \\;[+\\, \\tilde A_m'\\lambda_A + \\tilde x_m'\\lambda_x] \\\\
-        \\tau_g &= \\bar\\tau + \\sigma_\\tau z_g, \\quad z_g \\sim N(0, 1) \\\\
+        \\tau_g &= \\bar\\tau + s_\\tau z_g, \\quad z_g \\sim N(0, 1) \\\\
         (u_{Dm}, u_{Ym})' &= \\operatorname{diag}(\\sigma_D, \\sigma_Y) L z_m,
             \\quad LL' = \\Omega \\sim \\mathrm{LKJ}(\\eta) \\\\
         v_m &= \\sigma_v w_m
@@ -113,10 +113,13 @@ def build_joint_model(
     standardised municipal means of :math:`A_i 1[g_i = g]` for each group and
     :math:`\\tilde x_m` those of the controls. The attachment groups' AMU
     effects are pooled towards a common effect :math:`\\bar\\tau`
-    (``amu_effect_mean``) with SD :math:`\\sigma_\\tau`
-    (``amu_effect_group_sd``). Factor effects :math:`b_f` sum to zero
-    over levels (``ZeroSumNormal``), so no reference level is needed. The
-    municipality effects are non-centred and their standard-normal
+    (``amu_effect_mean``) with a fixed prior SD :math:`s_\\tau`
+    (:attr:`Priors.effect_group_sd`), not a learned one: four groups cannot
+    inform a between-group SD, and a half-normal prior on it let the posterior
+    settle near complete pooling, which pulled the group effects together by
+    1 to 3 percentage points at n = 5,000 (docs/validation.rst). Factor
+    effects :math:`b_f` sum to zero over levels (``ZeroSumNormal``), so no
+    reference level is needed. The municipality effects are non-centred and their standard-normal
     innovations :math:`z, w` sum to zero over municipalities (rescaled to
     unit variance): the intercepts :math:`\\alpha` are then the average over
     municipalities, which removes the intercept/random-effect ridge that
@@ -175,9 +178,9 @@ def build_joint_model(
         # Group effects pooled towards a common effect (non-centred): a group with few
         # participants borrows strength instead of shrinking to zero on its own prior.
         tau_bar = pm.Normal("amu_effect_mean", 0.0, priors.effect_sd)
-        sigma_tau = pm.HalfNormal("amu_effect_group_sd", priors.effect_group_sd)
         z_tau = pm.Normal("amu_effect_group_z", 0.0, 1.0, dims="attachment")
-        tau = pm.Deterministic("amu_logit_effect", tau_bar + sigma_tau * z_tau, dims="attachment")
+        tau = pm.Deterministic("amu_logit_effect", tau_bar + priors.effect_group_sd * z_tau,
+                               dims="attachment")
 
         controls = {part: _control_parameters(part, design, priors) for part in parts}
         mu_full = pt.concatenate([pt.zeros(1), mu])

@@ -45,14 +45,18 @@ class Priors:
         centre the attachment groups' effects are pooled towards): an odds
         ratio between 0.14 and 7.4 with 95 % probability, centred on no
         effect.
-    effect_group_sd : float, default 0.5
-        Scale of the half-normal prior on the SD of the attachment groups'
-        AMU effects around the common effect. Each group's effect is
-        :math:`\\tau_g = \\bar\\tau + \\sigma_\\tau z_g`: a group with few
-        participants borrows from the others instead of being pulled to zero
-        by a zero-centred prior of its own (which biased the ATE towards zero
-        when one group had a handful of participants). 0.5 lets groups differ
-        by an odds ratio of about 2.7 (one SD) but favours smaller differences.
+    effect_group_sd : float, default 1.0
+        Fixed prior SD of each attachment group's AMU effect around the
+        common effect: :math:`\\tau_g = \\bar\\tau + s z_g`,
+        :math:`z_g \\sim N(0, 1)`. A group with few participants is pulled
+        towards the common effect (not to zero, as an independent zero-centred
+        prior did); a group with hundreds of participants is estimated from
+        its own data. The scale is fixed rather than learned because four
+        groups cannot inform a between-group SD: with a half-normal prior on
+        it the posterior stayed near complete pooling, pulling the groups'
+        effects together by 1 to 3 percentage points at n = 5,000. 1.0 lets
+        a group's odds ratio differ from the common one by a factor of up to
+        about 7 (two SDs).
     municipality_sd : float, default 1.0
         Scale of the half-normal prior on the SDs of the municipality
         intercepts (participation and employment).
@@ -80,7 +84,7 @@ class Priors:
     control_sd: float = 0.5
     attachment_sd: float = 1.5
     effect_sd: float = 1.0
-    effect_group_sd: float = 0.5
+    effect_group_sd: float = 1.0
     municipality_sd: float = 1.0
     effect_municipality_sd: float = 0.5
     lkj_eta: float = 2.0

@@ -98,6 +98,15 @@ STUDIES = {
         "size_series": "no_confounding",
         "group_prior": LEARNED,
     },
+    "mc_no_confounding_n2000": {
+        "parts": {"mc_no_confounding_n2000": _mc("no_confounding", 2000, 100, "bayes ols",
+                                                 "mc_no_confounding_n2000")},
+        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
+        "targets": ("coverage", "bias", "se_ratio", "converged"),
+        "target_estimands": ("ATE", "ATE[attachment=none]"),
+        "size_series": "no_confounding",
+        "group_prior": FIXED,
+    },
     "mc_no_confounding_n2000_halfnormal": {
         "parts": {"mc_no_confounding_n2000_halfnormal": HISTORICAL},
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),

@@ -175,12 +175,12 @@ def build_joint_model(
         v = pm.Deterministic("amu_effect_municipality", sigma_v * w * _zero_sum_scale(k),
                              dims="municipality")
         mu = pm.Normal("attachment_effect", 0.0, priors.attachment_sd, dims="attachment_contrast")
-        # Group effects pooled towards a common effect (non-centred): a group with few
-        # participants borrows strength instead of shrinking to zero on its own prior.
+        # Group effects pooled towards a common effect: a group with few participants
+        # borrows strength instead of shrinking to zero on its own prior. The spread is a
+        # fixed scale, so there is no funnel and the centred form is the efficient one (a
+        # non-centred offset ties a well-measured group's offset to the common effect).
         tau_bar = pm.Normal("amu_effect_mean", 0.0, priors.effect_sd)
-        z_tau = pm.Normal("amu_effect_group_z", 0.0, 1.0, dims="attachment")
-        tau = pm.Deterministic("amu_logit_effect", tau_bar + priors.effect_group_sd * z_tau,
-                               dims="attachment")
+        tau = pm.Normal("amu_logit_effect", tau_bar, priors.effect_group_sd, dims="attachment")
 
         controls = {part: _control_parameters(part, design, priors) for part in parts}
         mu_full = pt.concatenate([pt.zeros(1), mu])

@@ -69,6 +69,14 @@ def _mc(scenario: str, n: int, reps: int, estimators: str, out: str) -> str:
             f"--workers 2 --estimators {estimators} --out studies/{out}")
 
 
+#: What every study of the no-confounding scenario reports, at each size and prior.
+NO_CONFOUNDING = {
+    "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
+    "targets": ("coverage", "bias", "se_ratio", "converged"),
+    "target_estimands": ("ATE", "ATE[attachment=none]"),
+    "size_series": "no_confounding",
+}
+
 #: The studies of the validation page: directories (parts), commands, estimands, targets
 #: and the group-effect prior of the Bayesian model they ran. Parts of one study share the
 #: registers (scenario, size, root seed); DML has no group prior, so its part is shared.
@@ -80,10 +88,7 @@ STUDIES = {
             "mc_no_confounding_n5000_dml": _mc("no_confounding", 5000, 200, "dml",
                                                "mc_no_confounding_n5000_dml"),
         },
-        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
-        "targets": ("coverage", "bias", "se_ratio", "converged"),
-        "target_estimands": ("ATE", "ATE[attachment=none]"),
-        "size_series": "no_confounding",
+        **NO_CONFOUNDING,
         "group_prior": FIXED,
     },
     "mc_no_confounding_n5000_halfnormal": {
@@ -92,27 +97,18 @@ STUDIES = {
             "mc_no_confounding_n5000_dml": _mc("no_confounding", 5000, 200, "dml",
                                                "mc_no_confounding_n5000_dml"),
         },
-        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
-        "targets": ("coverage", "bias", "se_ratio", "converged"),
-        "target_estimands": ("ATE", "ATE[attachment=none]"),
-        "size_series": "no_confounding",
+        **NO_CONFOUNDING,
         "group_prior": LEARNED,
     },
     "mc_no_confounding_n2000": {
         "parts": {"mc_no_confounding_n2000": _mc("no_confounding", 2000, 100, "bayes ols",
                                                  "mc_no_confounding_n2000")},
-        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
-        "targets": ("coverage", "bias", "se_ratio", "converged"),
-        "target_estimands": ("ATE", "ATE[attachment=none]"),
-        "size_series": "no_confounding",
+        **NO_CONFOUNDING,
         "group_prior": FIXED,
     },
     "mc_no_confounding_n2000_halfnormal": {
         "parts": {"mc_no_confounding_n2000_halfnormal": HISTORICAL},
-        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
-        "targets": ("coverage", "bias", "se_ratio", "converged"),
-        "target_estimands": ("ATE", "ATE[attachment=none]"),
-        "size_series": "no_confounding",
+        **NO_CONFOUNDING,
         "group_prior": LEARNED,
     },
     "mc_confounding_n5000": {

@@ -104,7 +104,7 @@ def build_joint_model(
         \\operatorname{logit} P(Y_i = 1 \\mid A_i) &= \\alpha_Y + x_i'\\beta_Y
             + \\textstyle\\sum_f b_{Yf, f(i)} + \\mu_g + A_i(\\tau_g + v_m) + u_{Ym}
             \\;[+\\, \\tilde A_m'\\lambda_A + \\tilde x_m'\\lambda_x] \\\\
-        \\tau_g &= \\bar\\tau + s_\\tau z_g, \\quad z_g \\sim N(0, 1) \\\\
+        \\tau_g &\\sim N(\\bar\\tau, s_\\tau^2) \\\\
         (u_{Dm}, u_{Ym})' &= \\operatorname{diag}(\\sigma_D, \\sigma_Y) L z_m,
             \\quad LL' = \\Omega \\sim \\mathrm{LKJ}(\\eta) \\\\
         v_m &= \\sigma_v w_m
@@ -119,8 +119,8 @@ def build_joint_model(
     settle near complete pooling, which pulled the group effects together by
     1 to 3 percentage points at n = 5,000 (docs/validation.rst). Factor
     effects :math:`b_f` sum to zero over levels (``ZeroSumNormal``), so no
-    reference level is needed. The municipality effects are non-centred and their standard-normal
-    innovations :math:`z, w` sum to zero over municipalities (rescaled to
+    reference level is needed. The municipality effects are non-centred and
+    their standard-normal innovations :math:`z, w` sum to zero over municipalities (rescaled to
     unit variance): the intercepts :math:`\\alpha` are then the average over
     municipalities, which removes the intercept/random-effect ridge that
     otherwise slows sampling. The two parts share the correlated

@@ -56,12 +56,18 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLES = ROOT / "docs" / "_generated" / "validation"
 FIGURES = ROOT / "docs" / "figures"
 
-#: The attachment-group effect prior of the model as shipped, and of the studies run before
-#: it (a learned between-group SD with a half-normal prior of scale 0.5, up to commit 735a54b).
-FIXED, LEARNED = "fixed SD 1.0", "learned SD (half-normal 0.5)"
+#: The versions of the Bayesian model and its fitting that the studies ran: as shipped
+#: (fixed group SD, a run sampled again when it misses the thresholds), the same model with
+#: one run per fit (before refits, up to commit 90b5dad), and the first version (a learned
+#: between-group SD with a half-normal prior of scale 0.5, up to commit 735a54b).
+SHIPPED = "fixed group SD 1.0, refits"
+ONE_RUN = "fixed group SD 1.0, one run"
+LEARNED = "learned group SD (half-normal 0.5), one run"
 #: What the historical studies' commands no longer reproduce.
 HISTORICAL = ("ran with the earlier learned group SD (commit 735a54b); the command no longer "
               "reproduces it")
+HISTORICAL_ONE_RUN = ("ran with one MCMC run per fit, before refits (commit 90b5dad); the "
+                      "command no longer reproduces it")
 
 
 def _mc(scenario: str, n: int, reps: int, estimators: str, out: str) -> str:
@@ -79,7 +85,7 @@ NO_CONFOUNDING = {
 
 #: The studies of the validation page: directories (parts), commands, estimands, targets
 #: and the group-effect prior of the Bayesian model they ran. Parts of one study share the
-#: registers (scenario, size, root seed); DML has no group prior, so its part is shared.
+#: registers (scenario, size, root seed); DML has no version, so its part is shared.
 STUDIES = {
     "mc_no_confounding_n5000": {
         "parts": {
@@ -89,7 +95,16 @@ STUDIES = {
                                                "mc_no_confounding_n5000_dml"),
         },
         **NO_CONFOUNDING,
-        "group_prior": FIXED,
+        "version": SHIPPED,
+    },
+    "mc_no_confounding_n5000_single_run": {
+        "parts": {
+            "mc_no_confounding_n5000_single_run": HISTORICAL_ONE_RUN,
+            "mc_no_confounding_n5000_dml": _mc("no_confounding", 5000, 200, "dml",
+                                               "mc_no_confounding_n5000_dml"),
+        },
+        **NO_CONFOUNDING,
+        "version": ONE_RUN,
     },
     "mc_no_confounding_n5000_halfnormal": {
         "parts": {
@@ -98,18 +113,23 @@ STUDIES = {
                                                "mc_no_confounding_n5000_dml"),
         },
         **NO_CONFOUNDING,
-        "group_prior": LEARNED,
+        "version": LEARNED,
     },
     "mc_no_confounding_n2000": {
         "parts": {"mc_no_confounding_n2000": _mc("no_confounding", 2000, 100, "bayes ols",
                                                  "mc_no_confounding_n2000")},
         **NO_CONFOUNDING,
-        "group_prior": FIXED,
+        "version": SHIPPED,
+    },
+    "mc_no_confounding_n2000_single_run": {
+        "parts": {"mc_no_confounding_n2000_single_run": HISTORICAL_ONE_RUN},
+        **NO_CONFOUNDING,
+        "version": ONE_RUN,
     },
     "mc_no_confounding_n2000_halfnormal": {
         "parts": {"mc_no_confounding_n2000_halfnormal": HISTORICAL},
         **NO_CONFOUNDING,
-        "group_prior": LEARNED,
+        "version": LEARNED,
     },
     "mc_confounding_n5000": {
         "parts": {
@@ -120,16 +140,20 @@ STUDIES = {
         "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
         "targets": ("latent_coverage",),
         "target_estimands": ("ATE",),
-        "group_prior": LEARNED,
+        "version": LEARNED,
     },
     "sbc_n2000": {
         "parts": {"sbc_n2000": "python simulations/sbc.py --fits 200 --n 2000 --workers 2 "
                                "--out studies/sbc_n2000"},
-        "group_prior": FIXED,
+        "version": SHIPPED,
+    },
+    "sbc_n2000_single_run": {
+        "parts": {"sbc_n2000_single_run": HISTORICAL_ONE_RUN},
+        "version": ONE_RUN,
     },
     "sbc_n2000_halfnormal": {
         "parts": {"sbc_n2000_halfnormal": HISTORICAL},
-        "group_prior": LEARNED,
+        "version": LEARNED,
     },
 }
 
@@ -211,11 +235,11 @@ def monte_carlo_tables(name: str, spec: dict, rows: pd.DataFrame) -> dict[str, p
             "convergence": convergence.sort_values(["replication", "estimand"])}
 
 
-BY_SIZE_COLUMNS = ["estimator", "group prior", "estimand", "n", "replications", "bias (pp)",
+BY_SIZE_COLUMNS = ["estimator", "model version", "estimand", "n", "replications", "bias (pp)",
                    "bias MCSE", "coverage", "RMSE (pp)"]
 
 
-GROUP_COLUMNS = ["estimator", "group prior", "estimand", "n", "replications", "mean truth (pp)",
+GROUP_COLUMNS = ["estimator", "model version", "estimand", "n", "replications", "mean truth (pp)",
                  "bias (pp)", "bias MCSE"]
 
 
@@ -225,7 +249,7 @@ def group_biases(rows: pd.DataFrame, spec: dict) -> pd.DataFrame:
     metrics = performance_table(rows)
     return pd.DataFrame({
         "estimator": metrics["estimator"].map(short_name),
-        "group prior": [_group_prior(e, spec) for e in metrics["estimator"]],
+        "model version": [_version(e, spec) for e in metrics["estimator"]],
         "estimand": metrics["estimand"].map(_short_estimand),
         "replications": metrics["n_reps"],
         "mean truth (pp)": (100 * metrics["mean_truth"]).round(2),
@@ -248,7 +272,7 @@ def by_size(studies: dict) -> pd.DataFrame:
             if m.estimand not in spec["target_estimands"] or m.estimator.startswith("DML"):
                 continue  # DML was run at one size only
             rows.append({"estimator": short_name(m.estimator),
-                         "group prior": _group_prior(m.estimator, spec),
+                         "model version": _version(m.estimator, spec),
                          "estimand": _short_estimand(m.estimand), "n": n,
                          "replications": m.n_reps, "bias (pp)": round(m.bias, 2),
                          "bias MCSE": round(m.bias_mcse, 2), "coverage": m.coverage,
@@ -257,13 +281,13 @@ def by_size(studies: dict) -> pd.DataFrame:
         return _not_run(BY_SIZE_COLUMNS, "no_confounding at several sizes")
     return (pd.DataFrame(rows, columns=BY_SIZE_COLUMNS)
             .sort_values("replications", ascending=False, kind="stable")
-            .drop_duplicates(["estimator", "group prior", "estimand", "n"])
-            .sort_values(["estimator", "group prior", "estimand", "n"]).reset_index(drop=True))
+            .drop_duplicates(["estimator", "model version", "estimand", "n"])
+            .sort_values(["estimator", "model version", "estimand", "n"]).reset_index(drop=True))
 
 
-def _group_prior(estimator: str, spec: dict) -> str:
+def _version(estimator: str, spec: dict) -> str:
     """The group-effect prior behind a row: the study's for the Bayesian model, none else."""
-    return spec["group_prior"] if estimator.startswith("HierarchicalModel") else "-"
+    return spec["version"] if estimator.startswith("HierarchicalModel") else "-"
 
 
 def short_name(estimator: str) -> str:
@@ -326,9 +350,15 @@ def _read_parts(root: Path, spec: dict) -> tuple[pd.DataFrame, list[dict]]:
         done = 0 if rows.empty else int(rows[unit].nunique())
         per = rows if rows.empty else rows.drop_duplicates(
             [unit, "estimator"] if "estimator" in rows else [unit])
+        # Bayesian fits sampled again, longer (HierarchicalModel.refits); studies run
+        # before refits existed have no attempts column
+        bayes = per[per["r_hat"].notna()] if "r_hat" in per else per.iloc[:0]
+        attempts = bayes["attempts"] if "attempts" in bayes else pd.Series(dtype=float)
+        refitted = ("" if bayes.empty else str(int((attempts > 1).sum()))
+                    if attempts.notna().any() else "none (before refits)")
         overview.append({"study": part, "replications": done,
                          "fit hours": round(float(per["seconds"].sum()) / 3600, 2)
-                         if done else 0.0})
+                         if done else 0.0, "refitted fits": refitted})
         if not rows.empty:
             d = _definition(directory)
             keys.add((json.dumps(d.get("scenario")), d.get("n"), d.get("root_seed")))
@@ -436,8 +466,8 @@ def main(argv=None) -> int:
     outputs[TABLES / "no_confounding_by_group.csv"] = (
         pd.concat(groups.values())[GROUP_COLUMNS]
         .sort_values("replications", ascending=False, kind="stable")
-        .drop_duplicates(["estimator", "group prior", "estimand", "n"])
-        .sort_values(["estimator", "group prior", "estimand", "n"]).reset_index(drop=True)
+        .drop_duplicates(["estimator", "model version", "estimand", "n"])
+        .sort_values(["estimator", "model version", "estimand", "n"]).reset_index(drop=True)
         if groups else _not_run(GROUP_COLUMNS, "no_confounding by group"))
     outputs[TABLES / "no_confounding_by_size.csv"] = by_size(
         {name: (sizes[name], outputs.get(TABLES / f"{name}_metrics.csv"))

@@ -48,7 +48,9 @@ def test_prior_predictive_is_plausible(small_register):
 def fitted():
     """One real fit: a small register without hidden confounding (about a minute)."""
     df, truth = ac.simulate_register(n=4_000, seed=3, confounding=0.0)
-    model = ac.HierarchicalModel(draws=500, tune=500, random_seed=7, progressbar=False)
+    # refits=0: one run of fixed length keeps the fixture's cost known (refits: test_engine)
+    model = ac.HierarchicalModel(draws=500, tune=500, random_seed=7, progressbar=False,
+                                 refits=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ac.ConvergenceWarning)
         result = model.fit(df)
@@ -183,7 +185,8 @@ def test_summary_text(fitted):
 @pytest.mark.slow  # two fits (the full suite runs it, with the engine's own determinism test)
 def test_same_seed_same_numbers():
     df, _ = ac.simulate_register(n=1_500, seed=4, confounding=0.0)
-    model = ac.HierarchicalModel(draws=100, tune=100, random_seed=11, progressbar=False)
+    model = ac.HierarchicalModel(draws=100, tune=100, random_seed=11, progressbar=False,
+                                 refits=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ac.ConvergenceWarning)
         a = model.fit(df).effects()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -84,6 +85,17 @@ class HierarchicalModel:
         Show the sampler's progress.
     thresholds : Thresholds, optional
         Convergence limits for the warnings.
+    refits : int, default 1
+        When an estimand the result reports has an R-hat above
+        ``thresholds.r_hat`` or a bulk ESS below ``thresholds.ess``, sample again,
+        up to ``refits`` times, each run with twice the warm-up and draws of
+        the one before and its own seed derived from the first, and report
+        the last run. This is what the convergence warning would ask the user
+        to do; a replication study cannot. ``settings["attempts"]`` of the
+        result lists every run with its problems. ``0`` reports the first run
+        whatever its diagnostics. A hyperparameter that misses a threshold
+        while the estimands do not stays a warning
+        (:func:`amu_causal.engine.needs_refit`).
 
     Examples
     --------
@@ -108,9 +120,13 @@ class HierarchicalModel:
     random_seed: object = None
     progressbar: bool = True
     thresholds: Thresholds = field(default_factory=Thresholds)
+    refits: int = 1
 
     def __post_init__(self):
         self.sampler_settings()  # validates the sampler settings now, not after a long fit
+        if (isinstance(self.refits, bool) or not isinstance(self.refits, numbers.Integral)
+                or self.refits < 0):
+            raise ValueError(f"refits must be a whole number, 0 or more, got {self.refits!r}")
         check_level(self.level)
         if self.confounder is not None:
             if not isinstance(self.confounder, LatentConfounder):
@@ -291,7 +307,7 @@ class HierarchicalModel:
         return fit_design(self, build_design(df), strict=strict)
 
     def result_from_idata(self, idata, design: Design, *, seconds: float = float("nan"),
-                          strict: bool = False) -> BayesianResult:
+                          strict: bool = False, warn: bool = True) -> BayesianResult:
         """Estimands, diagnostics and tables from posterior draws of this model.
 
         :meth:`fit` calls it after sampling; the sensitivity grid calls it
@@ -307,6 +323,9 @@ class HierarchicalModel:
             Sampling time, recorded in the settings.
         strict : bool, default False
             Raise instead of warning on failed convergence checks.
+        warn : bool, default True
+            Warn on failed checks; ``False`` only records them in
+            ``problems``.
 
         Returns
         -------
@@ -323,7 +342,7 @@ class HierarchicalModel:
         estimand_table["parameter"] = estimand_table["parameter"].str.replace(
             r"^ATE_by_attachment\[(.*)\]$", r"ATE[attachment=\1]", regex=True)
         table = pd.concat([table, estimand_table], ignore_index=True)
-        problems = check_convergence(table, sampler, self.thresholds, strict=strict)
+        problems = check_convergence(table, sampler, self.thresholds, strict=strict, warn=warn)
         idata.add_groups({"estimands": draws})
         result = BayesianResult(
             estimator=self.name,

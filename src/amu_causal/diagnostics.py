@@ -137,7 +137,7 @@ def mcmc_diagnostics(idata, var_names: list[str]) -> tuple[pd.DataFrame, dict]:
 
 
 def check_convergence(table: pd.DataFrame, sampler: dict, thresholds: Thresholds | None = None,
-                      *, strict: bool = False) -> list[str]:
+                      *, strict: bool = False, warn: bool = True) -> list[str]:
     """Plain-words problems with a fit; warn (or raise) if there are any.
 
     Parameters
@@ -148,6 +148,9 @@ def check_convergence(table: pd.DataFrame, sampler: dict, thresholds: Thresholds
         Limits; the defaults follow Vehtari et al. (2021).
     strict : bool, default False
         Raise :class:`ConvergenceError` instead of warning.
+    warn : bool, default True
+        Warn when there are problems; ``False`` only returns them (for a run
+        that is checked before deciding whether to sample again).
 
     Returns
     -------
@@ -184,8 +187,8 @@ def check_convergence(table: pd.DataFrame, sampler: dict, thresholds: Thresholds
         n_bad = int((r_hat > limits.r_hat).sum())
         problems.append(
             f"R-hat is {worst['r_hat']:.3f} for {worst['parameter']} ({n_bad} parameter(s) "
-            f"above {limits.r_hat}): the chains disagree. Run more tuning and draws "
-            "(tune=2000, draws=2000) or more chains."
+            f"above {limits.r_hat}): the chains disagree. Run longer (double tune and "
+            "draws, or raise refits) or more chains."
         )
     for kind in ("ess_bulk", "ess_tail"):
         low = table[~(table[kind] >= limits.ess)]
@@ -207,5 +210,6 @@ def check_convergence(table: pd.DataFrame, sampler: dict, thresholds: Thresholds
         message = "MCMC diagnostics: " + " ".join(problems)
         if strict:
             raise ConvergenceError(message)
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        if warn:
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
     return problems

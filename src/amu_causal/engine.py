@@ -31,12 +31,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .data.municipalities import municipalities
+from .diagnostics import Thresholds, check_convergence
 from .models.design import Design
 from .models.joint import fused_data
-from .sampling import compile_model, sample_model
+from .sampling import compile_model, sample_model, seed_to_int
 
 __all__ = ["CompiledStructure", "clear_cache", "compiled_structure", "design_shape",
-           "fit_design", "padded_design", "structure_key"]
+           "fit_design", "needs_refit", "padded_design", "structure_key"]
 
 # Per process: structure key -> CompiledStructure. Process-pool and Dask workers keep
 # their own; one entry at a time keeps a worker's memory flat.
@@ -233,9 +234,13 @@ def fit_design(model, design: Design, *, random_seed=None, cores: int | None = N
     Returns
     -------
     CausalResult
-        As :meth:`HierarchicalModel.result_from_idata`; ``settings`` records
-        ``seconds`` (sampling and estimands) and ``compile_seconds`` (0 when
-        the compiled model was reused).
+        As :meth:`HierarchicalModel.result_from_idata`, of the last run;
+        ``settings`` records ``seconds`` (sampling and estimands, all runs),
+        ``compile_seconds`` (0 when the compiled model was reused), the
+        reported run's ``tune`` and ``draws`` under ``sampler``, and
+        ``attempts``: one entry per run (warm-up, draws, seed, seconds and
+        its problems). A run is repeated, longer, when :func:`needs_refit`
+        says so, up to ``model.refits`` times.
 
     Examples
     --------
@@ -251,25 +256,89 @@ def fit_design(model, design: Design, *, random_seed=None, cores: int | None = N
     >>> [r.settings["compile_seconds"] > 0 for r in results]  # doctest: +SKIP
     [True, False]
     """
-    seed = model.random_seed if random_seed is None else random_seed
+    seed = seed_to_int(model.random_seed if random_seed is None else random_seed)
     settings = model.sampler_settings()
     settings = replace(settings, cores=cores if cores is not None else settings.cores,
                        progressbar=settings.progressbar if progressbar is None
                        else progressbar)
     compile_seconds = 0.0
-    start = time.perf_counter()
     if model.sampler == "nutpie":
         entry, reused = compiled_structure(model, design)
         compile_seconds = 0.0 if reused else entry.compile_seconds
+        compiled = entry.compiled.with_data(**_data(model, design))
+    attempts = []
+    for attempt in range(model.refits + 1):
+        run_seed = _refit_seed(seed, attempt)
         start = time.perf_counter()
-        idata = sample_model(entry.pm_model, settings, random_seed=seed,
-                             compiled=entry.compiled.with_data(**_data(model, design)))
-    else:
-        idata = sample_model(model.build_from_design(design), settings, random_seed=seed)
-    result = (report_as or model).result_from_idata(
-        idata, design, seconds=time.perf_counter() - start, strict=strict)
+        if model.sampler == "nutpie":
+            idata = sample_model(entry.pm_model, settings, random_seed=run_seed,
+                                 compiled=compiled)
+        else:
+            idata = sample_model(model.build_from_design(design), settings,
+                                 random_seed=run_seed)
+        # Checked silently: the run that is reported is checked (and warns) below
+        result = (report_as or model).result_from_idata(
+            idata, design, seconds=time.perf_counter() - start, warn=False)
+        attempts.append({"tune": settings.tune, "draws": settings.draws, "seed": run_seed,
+                         "seconds": result.settings["seconds"],
+                         "problems": list(result.problems)})
+        if not needs_refit(result.diagnostics_table, model.thresholds):
+            break
+        if attempt < model.refits:
+            settings = replace(settings, tune=2 * settings.tune, draws=2 * settings.draws)
+    check_convergence(result.diagnostics_table, result.sampler, model.thresholds,
+                      strict=strict)
     result.settings["compile_seconds"] = round(compile_seconds, 1)
+    result.settings["seconds"] = round(sum(a["seconds"] for a in attempts), 1)
+    result.settings["sampler"].update(tune=settings.tune, draws=settings.draws)
+    result.settings["attempts"] = attempts
     return result
+
+
+def needs_refit(table, thresholds: Thresholds | None = None) -> bool:
+    """Whether a run should be sampled again, longer (see ``HierarchicalModel.refits``).
+
+    True when an estimand the result reports (ATE, ATT, ATC, and the ATE and
+    ATT by group) has an R-hat above the limit or a bulk ESS below it. A
+    hyperparameter that misses a threshold while the estimands do not keeps
+    its warning but does not trigger a refit: in the Monte Carlo studies every
+    run whose estimands failed also had a hyperparameter R-hat above the
+    limit, while most runs with a hyperparameter just above it (1.01-1.03)
+    had estimands that mixed well, and refitting those would double the cost
+    of the grid's short runs for precision nobody reads.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A result's ``diagnostics_table`` (``parameter``, ``r_hat``, ``ess_bulk``).
+    thresholds : Thresholds, optional
+        The limits (default :class:`~amu_causal.diagnostics.Thresholds`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from amu_causal.engine import needs_refit
+    >>> table = pd.DataFrame({"parameter": ["municipality_sd[employment]", "ATE"],
+    ...                       "r_hat": [1.02, 1.002], "ess_bulk": [250.0, 900.0]})
+    >>> needs_refit(table)
+    False
+    >>> needs_refit(table.assign(r_hat=[1.02, 1.03]))
+    True
+    """
+    limits = thresholds or Thresholds()
+    if table is None or not len(table):
+        return False
+    estimands = table[table["parameter"].str.match(r"^AT[ETC](\[|$)")]
+    # NaN R-hat (one chain) compares False: it is undefined, not bad
+    return bool((estimands["r_hat"] > limits.r_hat).any()
+                or (estimands["ess_bulk"] < limits.ess).any())
+
+
+def _refit_seed(seed: int | None, attempt: int) -> int | None:
+    """The first run uses ``seed``; refit ``k`` uses a seed derived from it and ``k``."""
+    if seed is None or attempt == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, attempt]).generate_state(1)[0] % (2**31 - 1))
 
 
 def padded_design(design: Design) -> Design:

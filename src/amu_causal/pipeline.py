@@ -421,8 +421,11 @@ def run_analysis(settings: JobSettings, stages: Stages | None = None) -> Analysi
     try:
         pending = pool.submit(baseline_stage, df, settings.seed, settings.synthetic)
         draws, tune = settings.sampling
+        # --quick is a smoke run: its short chains are not refitted when they miss
+        # the thresholds (the full run's are, HierarchicalModel.refits)
         model = HierarchicalModel(draws=draws, tune=tune, random_seed=settings.seed,
-                                  progressbar=not settings.quiet)
+                                  progressbar=not settings.quiet,
+                                  refits=0 if settings.quick else 1)
         design = build_design(df)
         # One compiled model serves the plain fit and the latent-confounder scenario:
         # with both strengths 0 the marginalised likelihood is the plain one exactly
@@ -438,8 +441,11 @@ def run_analysis(settings: JobSettings, stages: Stages | None = None) -> Analysi
         # The Bayesian fits run while the baselines finish in the worker.
         bayes = _fit(replace(fitted, draws=draws, tune=tune), design, settings.seed,
                      report_as=model)
-        stages(f"Bayesian hierarchical model ({draws} draws after {tune} warm-up x "
-               f"{model.chains} chains, {bayes.settings['seconds']:g} s sampling)")
+        runs = len(bayes.settings["attempts"])
+        stages(f"Bayesian hierarchical model ({bayes.settings['sampler']['draws']} draws after "
+               f"{bayes.settings['sampler']['tune']} warm-up x {model.chains} chains"
+               + (f", sampled {runs} times to meet the convergence thresholds" if runs > 1
+                  else "") + f", {bayes.settings['seconds']:g} s sampling)")
         latent = []
         if not settings.quick:
             for k, (label, lam_d, lam_y) in enumerate(_latent_scenarios(bayes, design)):

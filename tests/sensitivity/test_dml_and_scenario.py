@@ -85,7 +85,8 @@ def test_scenario_translations():
 def test_one_scenario_three_frameworks(register, dml_sens):
     df, truth = register
     ovb = ols_sensitivity(df, benchmarks=("sex",))
-    model = ac.HierarchicalModel(draws=150, tune=150, progressbar=False, random_seed=3)
+    model = ac.HierarchicalModel(draws=150, tune=150, progressbar=False, random_seed=3,
+                                 refits=0)
     result = scenario_table(df, ConfounderScenario.like("sex"), model=model, ovb=ovb,
                             dml=dml_sens, truth=truth)
     table = result.table()

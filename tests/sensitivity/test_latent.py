@@ -11,12 +11,16 @@ from amu_causal.sensitivity import LatentGridResult, latent_confounder_grid
 from amu_causal.sensitivity.latent import _cells, _crossing
 from amu_causal.validation import StudyMismatchError
 
+# The cells' chains are short for speed; they are not refitted (refits: tests/test_engine.py)
+SHORT = ac.HierarchicalModel(progressbar=False, refits=0)
+
 
 @pytest.fixture(scope="module")
 def grid_run(tmp_path_factory):
     df, _ = ac.simulate_register(n=2_500, seed=3)
     path = tmp_path_factory.mktemp("grid") / "cells"
     grid = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                  model=SHORT,
                                   directory=path, progress=False, random_seed=5)
     return df, grid, path
 
@@ -50,6 +54,7 @@ def test_resume_reads_finished_cells_without_sampling(grid_run, monkeypatch):
 
     monkeypatch.setattr("amu_causal.sensitivity.latent._fit_cell", fail)
     again = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                   model=SHORT,
                                    directory=path, progress=False, random_seed=5)
     cols = ["participation", "employment", "estimate", "ci_lower", "ci_upper"]
     pd.testing.assert_frame_equal(again.grid[cols], grid.grid[cols], check_exact=False,
@@ -76,6 +81,7 @@ def test_an_interrupted_grid_samples_only_the_missing_cell_and_keeps_benchmarks(
     fit_cell = latent._fit_cell
     monkeypatch.setattr(latent, "_fit_cell", counting)
     resumed = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                     model=SHORT,
                                      directory=partial, progress=False, random_seed=5)
     assert fitted == [(1.0, 1.0)]
     assert len(resumed.table("ATE")) == 4
@@ -94,7 +100,7 @@ def test_an_interrupted_grid_samples_only_the_missing_cell_and_keeps_benchmarks(
 def test_a_store_of_other_settings_is_refused(grid_run):
     df, _, path = grid_run
     with pytest.raises(StudyMismatchError, match="another study"):
-        latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, directory=path,
+        latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, model=SHORT, directory=path,
                                progress=False)
 
 
@@ -189,6 +195,7 @@ def test_the_grid_on_a_dask_cluster_gives_the_numbers_of_one_process(grid_run, t
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         remote = latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
+                                        model=SHORT,
                                         directory=tmp_path / "dask", progress=False,
                                         random_seed=5, executor=client.get_executor())
     numbers = [c for c in grid.grid.columns if c != "seconds"]
@@ -199,12 +206,12 @@ def test_the_grid_on_a_dask_cluster_gives_the_numbers_of_one_process(grid_run, t
 @pytest.mark.slow
 def test_no_benchmarks_and_a_store_of_another_level_is_refused(grid_run, tmp_path):
     df, _, path = grid_run
-    one = latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, benchmarks=(),
+    one = latent_confounder_grid(df, (0.0,), (0.0,), draws=50, tune=50, model=SHORT, benchmarks=(),
                                  directory=tmp_path / "one", progress=False, random_seed=5)
     assert list(one.benchmarks.columns) == ["benchmark", "participation", "employment"]
     assert one.benchmarks.empty and len(one.table("ATE")) == 1
     # the interval level changes the stored intervals, so it is part of the store's key
     with pytest.raises(StudyMismatchError):
         latent_confounder_grid(df, (0.0, 1.0), (0.0, 1.0), draws=100, tune=100,
-                               model=ac.HierarchicalModel(level=0.9, progressbar=False),
+                               model=ac.HierarchicalModel(level=0.9, progressbar=False, refits=0),
                                directory=path, progress=False, random_seed=5)

@@ -201,7 +201,8 @@ def estimators(doc, out, bayes, ols, dml, truth, df) -> None:
              f"{bayes.settings['sampler']['chains']} chains; smallest bulk ESS "
              f"{bayes.diagnostics()['ess_bulk'].min():.0f}, largest R-hat "
              f"{bayes.diagnostics()['r_hat'].max():.3f}, {s.get('divergences', 0)} "
-             "divergences): " + ("; ".join(bayes.problems) if bayes.problems else
+             "divergences" + _refit_note(bayes) + "): "
+             + ("; ".join(bayes.problems) if bayes.problems else
                                  "every R-hat at most 1.01, bulk and tail ESS at least 400.")
              + " The posterior is saved as posterior.nc (parameters and estimands only"
              + ("" if out.private else "; no data, no per-person values, municipalities with "
@@ -364,3 +365,14 @@ def closing(doc, out, settings, stages) -> None:
                                 " Once this report is written the run scans the folder "
                                 "(amu_causal.privacy.scan_outputs) and fails if any table, "
                                 "figure or posterior breaks the export rules."))
+
+
+def _refit_note(result) -> str:
+    """How the reported run came about, when the first one missed the thresholds."""
+    attempts = result.settings.get("attempts", [])
+    if len(attempts) < 2:
+        return ""
+    first = attempts[0]
+    return (f"; the first run ({first['draws']} draws after {first['tune']} warm-up) missed "
+            f"the convergence thresholds, so the model was sampled {len(attempts) - 1} more "
+            "time(s), each twice as long, and the last run is reported")

@@ -28,7 +28,8 @@ __all__ = ["MonteCarloResult", "MonteCarloStudy", "run_monte_carlo", "run_replic
 RESULT_COLUMNS = ("replication", "scenario", "n", "n_treated", "estimator", "estimand",
                   "estimate", "std_error", "ci_lower", "ci_upper", "level", "truth",
                   "truth_direct", "seconds", "compile_seconds", "r_hat", "ess_bulk", "max_r_hat",
-                  "min_ess_bulk", "min_ess_tail", "divergences", "converged", "problems", "error")
+                  "min_ess_bulk", "min_ess_tail", "divergences", "converged", "problems", "error",
+                  "attempts")
 
 
 def _estimator_name(estimator) -> str:
@@ -165,7 +166,9 @@ def _fit(estimator, df: pd.DataFrame, seed: int):
 def _diagnostics(result) -> dict:
     out = {"max_r_hat": np.nan, "min_ess_bulk": np.nan, "min_ess_tail": np.nan,
            "divergences": np.nan, "converged": True, "problems": "",
-           "compile_seconds": float(result.settings.get("compile_seconds", np.nan))}
+           "compile_seconds": float(result.settings.get("compile_seconds", np.nan)),
+           # MCMC runs behind the result (HierarchicalModel.refits); NaN for the others
+           "attempts": float(len(result.settings.get("attempts", ()))) or np.nan}
     table = result.diagnostics_table
     if table is not None and "r_hat" in table:
         out["max_r_hat"] = float(table["r_hat"].max())
@@ -370,8 +373,10 @@ class MonteCarloResult:
         """
         cols = ["replication", "estimator", "r_hat", "ess_bulk", "max_r_hat", "min_ess_bulk",
                 "min_ess_tail", "divergences", "converged", "problems", "error", "seconds",
-                "compile_seconds"]
-        ate = self.results[self.results["estimand"] == "ATE"]
+                "compile_seconds", "attempts"]
+        # studies stored before refits existed have no attempts column
+        ate = self.results[self.results["estimand"] == "ATE"].reindex(
+            columns=list(dict.fromkeys([*self.results.columns, *cols])))
         return ate[cols].sort_values(["estimator", "replication"]).reset_index(drop=True)
 
     def summary_table(self, estimand: str = "ATE", *, truth: str = "truth") -> pd.DataFrame:

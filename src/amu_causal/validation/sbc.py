@@ -364,6 +364,7 @@ def run_fit(task: _Task) -> pd.DataFrame:
                 "divergences": int(result.sampler.get("divergences", 0)),
                 "converged": not result.problems, "problems": " | ".join(result.problems),
                 "compile_seconds": float(result.settings.get("compile_seconds", 0.0)),
+                "attempts": len(result.settings.get("attempts", ())),
                 "seconds": time.perf_counter() - start, "error": ""})
     return pd.DataFrame(rows)
 

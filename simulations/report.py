@@ -83,6 +83,13 @@ NO_CONFOUNDING = {
     "size_series": "no_confounding",
 }
 
+#: What the studies of hidden confounding report: the latent-confounder model's coverage.
+CONFOUNDING = {
+    "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
+    "targets": ("latent_coverage",),
+    "target_estimands": ("ATE",),
+}
+
 #: The studies of the validation page: directories (parts), commands, estimands, targets
 #: and the group-effect prior of the Bayesian model they ran. Parts of one study share the
 #: registers (scenario, size, root seed); DML has no version, so its part is shared.
@@ -115,12 +122,6 @@ STUDIES = {
         **NO_CONFOUNDING,
         "version": LEARNED,
     },
-    "mc_no_confounding_n2000": {
-        "parts": {"mc_no_confounding_n2000": _mc("no_confounding", 2000, 100, "bayes ols",
-                                                 "mc_no_confounding_n2000")},
-        **NO_CONFOUNDING,
-        "version": SHIPPED,
-    },
     "mc_no_confounding_n2000_single_run": {
         "parts": {"mc_no_confounding_n2000_single_run": HISTORICAL_ONE_RUN},
         **NO_CONFOUNDING,
@@ -133,13 +134,21 @@ STUDIES = {
     },
     "mc_confounding_n5000": {
         "parts": {
+            "mc_confounding_n5000": _mc("confounding", 5000, 200, "bayes ols bayes_latent",
+                                        "mc_confounding_n5000"),
+            "mc_confounding_n5000_dml": _mc("confounding", 5000, 200, "dml",
+                                            "mc_confounding_n5000_dml"),
+        },
+        **CONFOUNDING,
+        "version": SHIPPED,
+    },
+    "mc_confounding_n5000_halfnormal": {
+        "parts": {
             "mc_confounding_n5000_halfnormal": HISTORICAL,
             "mc_confounding_n5000_dml": _mc("confounding", 5000, 200, "dml",
                                             "mc_confounding_n5000_dml"),
         },
-        "estimands": ("ATE", "ATT", "ATE[attachment=none]"),
-        "targets": ("latent_coverage",),
-        "target_estimands": ("ATE",),
+        **CONFOUNDING,
         "version": LEARNED,
     },
     "sbc_n2000": {

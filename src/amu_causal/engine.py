@@ -314,6 +314,11 @@ def needs_refit(table, thresholds: Thresholds | None = None) -> bool:
     thresholds : Thresholds, optional
         The limits (default :class:`~amu_causal.diagnostics.Thresholds`).
 
+    Returns
+    -------
+    bool
+        Whether to sample again.
+
     Examples
     --------
     >>> import pandas as pd

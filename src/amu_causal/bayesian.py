@@ -14,7 +14,13 @@ from threadpoolctl import threadpool_limits
 
 from .data.municipalities import municipalities
 from .data.schema import ATTACHMENT_GROUPS
-from .diagnostics import Thresholds, check_convergence, mcmc_diagnostics
+from .diagnostics import (  # noqa: F401  (overlap_table: also importable from here)
+    OVERLAP_LIMIT,
+    Thresholds,
+    check_convergence,
+    mcmc_diagnostics,
+    overlap_table,
+)
 from .estimands import (
     EffectDraws,
     check_level,
@@ -544,63 +550,6 @@ class HierarchicalModel:
             params.append(summarize_draws(values, labels, level=self.level))
         tables["parameters"] = pd.concat(params, ignore_index=True)
         return tables
-
-
-#: Participation probabilities below this (or above one minus it) count as near 0 (1).
-OVERLAP_LIMIT = 0.01
-
-
-def overlap_table(propensity: np.ndarray, design: Design,
-                  limit: float = OVERLAP_LIMIT) -> pd.DataFrame:
-    """Positivity check: the spread of the model's participation probabilities by group.
-
-    Parameters
-    ----------
-    propensity : numpy.ndarray
-        Each person's posterior mean probability of taking AMU.
-    design : Design
-    limit : float, default 0.01
-        Probabilities below ``limit`` or above ``1 - limit`` count as near 0 or 1.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per attachment group and one for everyone: ``group``, ``n``,
-        ``n_treated``, the 5 %, 50 % and 95 % quantiles of the probabilities
-        (``p05``, ``p50``, ``p95``), ``mean``, ``share_near_0`` and
-        ``share_near_1``, and the same quantiles among participants
-        (``p05_treated``, ``p50_treated``). Many people near 0 means the
-        effect for them rests on the model's extrapolation, not on similar
-        people who took AMU.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import amu_causal as ac
-    >>> from amu_causal.bayesian import overlap_table
-    >>> from amu_causal.models import build_design
-    >>> design = build_design(ac.simulate_register(n=1_000, seed=1)[0])
-    >>> table = overlap_table(np.full(design.n, 0.005), design)
-    >>> float(table.loc[table["group"] == "all", "share_near_0"].iloc[0])
-    1.0
-    """
-    rows = []
-    treated = design.treatment.astype(bool)
-    for j, group in [(None, "all"), *enumerate(ATTACHMENT_GROUPS)]:
-        members = (np.ones(design.n, dtype=bool) if j is None
-                   else design.attachment_index == j)
-        p = propensity[members]
-        if p.size == 0:
-            continue
-        q = np.quantile(p, [0.05, 0.5, 0.95])
-        pt = propensity[members & treated]
-        qt = np.quantile(pt, [0.05, 0.5]) if pt.size else (np.nan, np.nan)
-        rows.append({"group": group, "n": int(p.size), "n_treated": int(pt.size),
-                     "p05": q[0], "p50": q[1], "p95": q[2], "mean": float(p.mean()),
-                     "share_near_0": float((p < limit).mean()),
-                     "share_near_1": float((p > 1 - limit).mean()),
-                     "p05_treated": qt[0], "p50_treated": qt[1]})
-    return pd.DataFrame(rows)
 
 
 def xr_to_idata(dataset: xr.Dataset):

@@ -301,11 +301,8 @@ def needs_refit(table, thresholds: Thresholds | None = None) -> bool:
     True when an estimand the result reports (ATE, ATT, ATC, and the ATE and
     ATT by group) has an R-hat above the limit or a bulk ESS below it. A
     hyperparameter that misses a threshold while the estimands do not keeps
-    its warning but does not trigger a refit: in the Monte Carlo studies every
-    run whose estimands failed also had a hyperparameter R-hat above the
-    limit, while most runs with a hyperparameter just above it (1.01-1.03)
-    had estimands that mixed well, and refitting those would double the cost
-    of the grid's short runs for precision nobody reads.
+    its warning but does not trigger a refit (docs/model.rst, "Diagnostics",
+    gives the evidence for drawing the line there).
 
     Parameters
     ----------

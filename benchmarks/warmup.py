@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 import amu_causal as ac
-from amu_causal.engine import _data, compiled_structure, padded_design
+from amu_causal.engine import compiled_structure, padded_design
 from amu_causal.models import build_design
 from amu_causal.models.joint import HYPERPARAMETERS
 from amu_causal.validation.scenarios import get_scenario
@@ -49,7 +49,7 @@ def run(n: int, seed: int, variant: str, sampler_seed: int | None = None) -> dic
     design = padded_design(build_design(ac.simulate_register(n, seed=seed, params=params)[0]))
     model = ac.HierarchicalModel(progressbar=False, refits=0)
     entry, _ = compiled_structure(model, design)
-    compiled = entry.compiled.with_data(**_data(model, design))
+    compiled = entry.with_register(model, design)
     settings = model.sampler_settings()
     start = time.perf_counter()
     with warnings.catch_warnings():

@@ -140,6 +140,33 @@ class CompiledStructure:
     compiled: object
     compile_seconds: float
 
+    def with_register(self, model, design: Design):
+        """nutpie's compiled model with ``design``'s data (and fixed strengths) swapped in.
+
+        Parameters
+        ----------
+        model : HierarchicalModel
+            The model this structure was compiled for.
+        design : Design
+            A register of the same structure (:func:`structure_key`).
+
+        Returns
+        -------
+        object
+            What :func:`nutpie.sample` takes.
+
+        Examples
+        --------
+        >>> import amu_causal as ac
+        >>> from amu_causal.engine import compiled_structure
+        >>> from amu_causal.models import build_design
+        >>> model, design = ac.HierarchicalModel(), build_design(
+        ...     ac.simulate_register(n=600, seed=1)[0])
+        >>> entry, _ = compiled_structure(model, design)  # doctest: +SKIP
+        >>> compiled = entry.with_register(model, design)  # doctest: +SKIP
+        """
+        return self.compiled.with_data(**_data(model, design))
+
 
 def compiled_structure(model, design: Design) -> tuple[CompiledStructure, bool]:
     """This process's compiled model of ``model``'s structure, compiling it if needed.
@@ -265,7 +292,7 @@ def fit_design(model, design: Design, *, random_seed=None, cores: int | None = N
     if model.sampler == "nutpie":
         entry, reused = compiled_structure(model, design)
         compile_seconds = 0.0 if reused else entry.compile_seconds
-        compiled = entry.compiled.with_data(**_data(model, design))
+        compiled = entry.with_register(model, design)
     attempts = []
     for attempt in range(model.refits + 1):
         run_seed = _refit_seed(seed, attempt)
